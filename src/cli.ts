@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// flakevirt's command line: yargs wiring and the one place errors become exit codes.
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { createRequire } from 'node:module';
+import { NotImplementedError, RefusedError, SpecError, ToolError } from './errors.js';
+import { validateCommand } from './commands/validate.js';
+import { renderCommand } from './commands/render.js';
+import { commands as provisioning } from './commands/registry.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+function exitCodeFor(e: unknown): number {
+  if (e instanceof SpecError) return 2;
+  if (e instanceof NotImplementedError) return 3;
+  if (e instanceof ToolError || e instanceof RefusedError) return 1;
+  return 70;
+}
+
+async function main(argv: string[]): Promise<void> {
+  let cli: Argv = yargs(argv)
+    .scriptName('flakevirt')
+    .usage('$0 <command> [options]\n\nDeclarative libvirt test guests for kernel and storage developers.')
+    .option('spec', { alias: 'f', type: 'string', describe: 'spec file (default: ./flakevirt.yaml)', global: true })
+    .option('connect', { alias: 'c', type: 'string', describe: 'libvirt URI (default: spec connect:, $LIBVIRT_DEFAULT_URI, qemu:///system)', global: true })
+    .option('json', { type: 'boolean', describe: 'machine-readable output', global: true })
+    .command('validate', 'check the spec and summarise it', {}, (a) => validateCommand(a as never))
+    .command('render <guest>', "print a guest's rendered flake.nix, default.nix and domain XML", (y) => y
+      .positional('guest', { type: 'string', demandOption: true })
+      .option('nvme', { choices: ['native', 'commandline'] as const, describe: 'NVMe form to render (default: commandline)' }),
+    (a) => renderCommand(a as never))
+    .example('$0 validate -f fleet.yaml', 'check a spec')
+    .example('$0 render xfs-4k', 'show what flakevirt would hand to nix and libvirt');
+  for (const c of provisioning) cli = cli.command(c);
+  await cli
+    .demandCommand(1, 'name a command; see flakevirt --help')
+    .strict()
+    .version(version)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`flakevirt: ${msg}\nRun flakevirt --help for usage.\n`);
+      process.exit(2);
+    })
+    .parseAsync();
+}
+
+main(hideBin(process.argv)).catch((e: unknown) => {
+  const code = exitCodeFor(e);
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`flakevirt: ${message}\n`);
+  if (code === 70) process.stderr.write(`This is a bug in flakevirt; please report it with the command and the output above.\n${e instanceof Error ? e.stack : ''}\n`);
+  process.exitCode = code;
+});

@@ -1,0 +1,13 @@
+// flakevirt validate: checks the spec and says what it describes.
+import { formatSize } from '../spec/units.js';
+import { loadFleet, print, printJson, type GlobalOptions } from './context.js';
+
+export async function validateCommand(opts: GlobalOptions): Promise<void> {
+  const { fleet, warnings } = await loadFleet(opts);
+  if (opts.json) return printJson({ ok: true, spec: fleet.specPath, guests: fleet.guests.map((g) => g.name), warnings });
+  print(`${fleet.specPath}: valid, ${fleet.guests.length} guest${fleet.guests.length === 1 ? '' : 's'}`);
+  for (const g of fleet.guests) {
+    const disks = g.disks.map((d) => `${d.name} ${formatSize(d.sizeBytes)}${d.mountPoint ? ` → ${d.mountPoint}` : ''}`).join(', ');
+    print(`  ${g.name}: ${g.vcpus} vCPU, ${formatSize(g.memoryBytes)}, ${g.boot.kind === 'nix' ? 'Nix-built image' : `image ${g.boot.image}`}${disks ? `; disks: ${disks}` : ''}`);
+  }
+}

@@ -1,0 +1,48 @@
+// Error classes with structured fields; the CLI maps each class to an exit code.
+
+/** One problem found in a spec: where (a dotted path) and what to do about it. */
+export interface SpecIssue {
+  path: string;
+  message: string;
+}
+
+/** The spec is wrong; nothing was changed. Exit code 2. */
+export class SpecError extends Error {
+  readonly issues: SpecIssue[];
+  constructor(issues: SpecIssue[], header = 'invalid spec') {
+    super(`${header}:\n${issues.map((i) => `  - ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n')}`);
+    this.name = 'SpecError';
+    this.issues = issues;
+  }
+}
+
+/** An external tool (virsh, qemu-img, nix) or libvirt call failed. Exit code 1. */
+export class ToolError extends Error {
+  readonly command: string;
+  readonly exitCode: number | undefined;
+  readonly stderr: string;
+  constructor({ message, command, exitCode, stderr = '', cause }: { message: string; command: string; exitCode?: number; stderr?: string; cause?: unknown }) {
+    const tail = stderr.trim() ? `\n${stderr.trim()}` : '';
+    super(`${message}\n  command: ${command}${exitCode === undefined ? '' : ` (exit ${exitCode})`}${tail}`, { cause });
+    this.name = 'ToolError';
+    this.command = command;
+    this.exitCode = exitCode;
+    this.stderr = stderr;
+  }
+}
+
+/** A refused operation on the user's behalf (e.g. a domain flakevirt does not own). Exit code 1. */
+export class RefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RefusedError';
+  }
+}
+
+/** A command that exists in the CLI but is not built yet. Exit code 3. */
+export class NotImplementedError extends Error {
+  constructor(command: string, issue: string) {
+    super(`flakevirt ${command} is not implemented yet (${issue})`);
+    this.name = 'NotImplementedError';
+  }
+}

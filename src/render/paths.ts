@@ -1,0 +1,23 @@
+// Where a guest's files live on the host. Pure: derived from the pool and the names only.
+import type { Disk } from '../model.js';
+
+export interface GuestPaths {
+  /** The guest's own directory in the pool; flakevirt creates and removes it. */
+  dir: string;
+  /** Ownership marker and manifest, written before any disk is created. */
+  manifest: string;
+  root: string;
+  console: string;
+  disk: (d: Pick<Disk, 'name' | 'format'>) => string;
+}
+
+export function guestPaths(pool: string, guest: string): GuestPaths {
+  const dir = `${pool.replace(/\/+$/, '')}/${guest}`;
+  return {
+    dir,
+    manifest: `${dir}/flakevirt-guest.json`,
+    root: `${dir}/root.qcow2`,
+    console: `${dir}/console.log`,
+    disk: (d) => `${dir}/${d.name}.${d.format}`,
+  };
+}

@@ -1,0 +1,77 @@
+// What a guest's domain is made of, as a flat record: hashed into the ownership fingerprint and
+// compared field by field to say what changed between the defined domain and the spec.
+import { createHash } from 'node:crypto';
+import type { Disk, Fleet, Guest } from '../model.js';
+import { formatSize } from '../spec/units.js';
+
+/** Facts about the host that shape the XML (resolved by the libvirt adapter, passed in). */
+export interface HostFacts {
+  domainType: 'kvm' | 'qemu';
+  /** How NVMe disks are attached: libvirt's own bus (≥ 11.5) or QEMU arguments. */
+  nvme: 'native' | 'commandline';
+  /** DAC user:group qemu runs as ("+64055:+64055"), for the files named only in QEMU arguments. */
+  qemuLabel?: string;
+}
+
+/** The base image the root overlay sits on: its path and a content identity (store path or hash). */
+export interface BaseImage {
+  path: string;
+  id: string;
+}
+
+export type GuestState = Record<string, string>;
+
+export function guestState(fleet: Fleet, guest: Guest, base: BaseImage, host: HostFacts, templateText: string): GuestState {
+  const state: GuestState = {
+    type: host.domainType,
+    memory: formatSize(guest.memoryBytes),
+    vcpus: String(guest.vcpus),
+    network: fleet.network,
+    mac: guest.mac,
+    base: base.id,
+    rootSize: formatSize(guest.diskSizeBytes),
+    template: sha256(templateText).slice(0, 16),
+    nvme: host.nvme,
+  };
+  if (guest.boot.kind === 'image') {
+    for (const k of ['kernel', 'initrd', 'cmdline'] as const) if (guest.boot[k] !== undefined) state[k] = guest.boot[k]!;
+  }
+  for (const d of guest.disks) state[`disk ${d.device}`] = describeDisk(d);
+  return state;
+}
+
+/** One line per disk, e.g. "nvme 20GiB raw lbs=4096 serial=fvnvme0". */
+export function describeDisk(d: Disk): string {
+  const parts: string[] = [d.bus, formatSize(d.sizeBytes), d.format];
+  if (d.logicalBlockSize) parts.push(`lbs=${d.logicalBlockSize}`);
+  if (d.physicalBlockSize) parts.push(`pbs=${d.physicalBlockSize}`);
+  parts.push(`serial=${d.serial}`);
+  if (d.bus === 'nvme') {
+    if (d.mdts !== undefined) parts.push(`mdts=${d.mdts}`);
+    if (d.atomic) parts.push(`atomic=${JSON.stringify(d.atomic)}`);
+    if (d.nawun !== undefined) parts.push(`nawun=${d.nawun}`);
+    if (d.nawupf !== undefined) parts.push(`nawupf=${d.nawupf}`);
+  }
+  return parts.join(' ');
+}
+
+export function fingerprint(state: GuestState): string {
+  return sha256(JSON.stringify(Object.entries(state).sort(([a], [b]) => (a < b ? -1 : 1))));
+}
+
+/** Human-readable differences, e.g. ["memory: 1GiB → 2GiB", "disk /dev/vdc: added"]. */
+export function diffState(before: GuestState, after: GuestState): string[] {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return keys.flatMap((k) => {
+    const a = before[k];
+    const b = after[k];
+    if (a === b) return [];
+    if (a === undefined) return [`${k}: added (${b})`];
+    if (b === undefined) return [`${k}: removed (was ${a})`];
+    return [`${k}: ${a} → ${b}`];
+  });
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}

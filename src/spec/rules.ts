@@ -1,0 +1,157 @@
+// Cross-field rules on a spec that already has the right shape: devices, numbering, exclusive options.
+import type { SpecIssue } from '../errors.js';
+import type { RawDisk, RawGuest, RawSpec, RawStorage } from './schema.js';
+import { parseDevice, firstGap, type DeviceRef } from './devices.js';
+import { parseSize, formatSize, MiB, TiB } from './units.js';
+import { macFor } from '../render/identity.js';
+import { BUILTIN_TEMPLATES } from './defaults.js';
+
+const NVME_ONLY = ['mdts', 'atomic', 'nawun', 'nawupf'] as const;
+const CONTROLLER_FIELDS = ['mdts', 'atomic', 'serial'] as const;
+
+export interface RuleResult {
+  issues: SpecIssue[];
+  warnings: SpecIssue[];
+}
+
+/** A disk declaration together with where it was written. */
+export interface PlacedDisk {
+  path: string;
+  device: string;
+  ref: DeviceRef;
+  decl: RawDisk | RawStorage;
+}
+
+/** Checks everything that spans more than one field; returns every issue, not just the first. */
+export function checkRules(spec: RawSpec): RuleResult {
+  const issues: SpecIssue[] = [];
+  const warnings: SpecIssue[] = [];
+  const macs = new Map<string, string>();
+  for (const [name, guest] of Object.entries(spec.guests)) {
+    const at = `guests.${name}`;
+    checkGuest(at, guest, issues, warnings);
+    const mac = guest.mac ?? macFor(name);
+    const other = macs.get(mac);
+    if (other) issues.push({ path: `${at}.mac`, message: `MAC ${mac} is also guest "${other}"'s; set a different mac: on one of them` });
+    macs.set(mac, name);
+  }
+  if (Object.keys(spec.guests).length === 0) issues.push({ path: 'guests', message: 'no guests; add at least one under guests:' });
+  for (const [i, p] of (spec.sshKeyFiles ?? []).entries()) if (!p.endsWith('.pub')) issues.push({ path: `sshKeyFiles.${i}`, message: `"${p}" does not end in .pub; name the public key, never the private one` });
+  return { issues, warnings };
+}
+
+function checkGuest(at: string, g: RawGuest, issues: SpecIssue[], warnings: SpecIssue[]): void {
+  sizeRange(`${at}.memory`, g.memory, 128 * MiB, 16 * TiB, issues);
+  sizeRange(`${at}.diskSize`, g.diskSize, 256 * MiB, 64 * TiB, issues);
+  if (g.template !== undefined && !BUILTIN_TEMPLATES.includes(g.template) && !g.template.startsWith('/') && !g.template.startsWith('~/')) {
+    issues.push({ path: `${at}.template`, message: `"${g.template}" is neither a built-in template (${BUILTIN_TEMPLATES.join(', ')}) nor an absolute path` });
+  }
+  if (g.image === undefined) {
+    for (const f of ['kernel', 'initrd', 'cmdline'] as const) {
+      if (g[f] !== undefined) issues.push({ path: `${at}.${f}`, message: `${f} needs image: (direct kernel boot is for prebuilt images; Nix-built images boot with grub)` });
+    }
+  } else if (g.kernel === undefined) {
+    for (const f of ['initrd', 'cmdline'] as const) {
+      if (g[f] !== undefined) issues.push({ path: `${at}.${f}`, message: `${f} needs kernel: as well` });
+    }
+  }
+  const disks = placeDisks(at, g, issues);
+  checkNumbering(at, disks, issues);
+  for (const d of disks) checkDisk(d, issues, warnings);
+  checkControllers(disks, issues);
+  for (const [mp, s] of Object.entries(g.storage ?? {})) {
+    const p = `${at}.storage.${mp}`;
+    if (mp === '/' || mp.endsWith('/') || mp.includes('//') || mp.split('/').includes('.')) {
+      issues.push({ path: p, message: `mount point "${mp}" must be a normalised absolute path other than "/", e.g. /mnt/test` });
+    }
+    if (s.autoFormat && (s.mkfsArgs ?? []).length > 0) {
+      issues.push({ path: p, message: 'autoFormat and mkfsArgs cannot be used together (nixos-flake rejects it): keep mkfsArgs to format once with those arguments, or autoFormat: true to let systemd format it' });
+    }
+  }
+}
+
+/** Parses every extra disk's device name and rejects duplicates. */
+export function placeDisks(at: string, g: RawGuest, issues: SpecIssue[]): PlacedDisk[] {
+  const placed: PlacedDisk[] = [];
+  const seen = new Map<string, string>();
+  const add = (path: string, device: string, decl: RawDisk | RawStorage) => {
+    const ref = parseDevice(device);
+    if ('error' in ref) return void issues.push({ path, message: ref.error });
+    const prev = seen.get(device);
+    if (prev) return void issues.push({ path, message: `${device} is declared twice (also at ${prev}); each device is one disk` });
+    seen.set(device, path);
+    placed.push({ path, device, ref, decl });
+  };
+  for (const [mp, s] of Object.entries(g.storage ?? {})) add(`${at}.storage.${mp}.device`, s.device, s);
+  for (const [dev, d] of Object.entries(g.disks ?? {})) add(`${at}.disks.${dev}`, dev, d);
+  return placed;
+}
+
+function checkNumbering(at: string, disks: PlacedDisk[], issues: SpecIssue[]): void {
+  const virtio = disks.flatMap((d) => (d.ref.bus === 'virtio' ? [d.ref.index] : []));
+  if (virtio.length) {
+    const gap = firstGap(virtio, 1);
+    if (gap !== undefined) issues.push({ path: at, message: `virtio-blk disks must be named without gaps from /dev/vdb: /dev/vd${String.fromCharCode(97 + gap)} is missing (the guest names virtio disks in order, so a gap shifts every later name)` });
+  }
+  const nvme = disks.flatMap((d) => (d.ref.bus === 'nvme' ? [d.ref] : []));
+  if (nvme.length) {
+    const gap = firstGap(nvme.map((r) => r.controller), 0);
+    if (gap !== undefined) issues.push({ path: at, message: `NVMe controllers must be numbered without gaps from nvme0: /dev/nvme${gap}n1 is missing` });
+    for (const c of new Set(nvme.map((r) => r.controller))) {
+      const nsGap = firstGap(nvme.filter((r) => r.controller === c).map((r) => r.nsid), 1);
+      if (nsGap !== undefined) issues.push({ path: at, message: `namespaces of nvme${c} must be numbered without gaps from n1: /dev/nvme${c}n${nsGap} is missing` });
+    }
+  }
+}
+
+function checkDisk(d: PlacedDisk, issues: SpecIssue[], warnings: SpecIssue[]): void {
+  const { decl, ref } = d;
+  const base = d.path.replace(/\.device$/, '');
+  const size = parseSize(decl.size);
+  const lbs = decl.logicalBlockSize;
+  const pbs = decl.physicalBlockSize;
+  if ('bytes' in size) {
+    if (size.bytes < MiB) issues.push({ path: `${base}.size`, message: `${formatSize(size.bytes)} is too small; an extra disk needs at least 1MiB` });
+    if (size.bytes > 64 * TiB) issues.push({ path: `${base}.size`, message: `${formatSize(size.bytes)} is over the 64TiB limit for one disk` });
+    const unit = Math.max(lbs ?? 512, pbs ?? 512);
+    if (size.bytes % unit !== 0) issues.push({ path: `${base}.size`, message: `${size.bytes} bytes is not a multiple of the ${unit}-byte block size` });
+  }
+  if (ref.bus === 'virtio') {
+    for (const f of NVME_ONLY) if (decl[f] !== undefined) issues.push({ path: `${base}.${f}`, message: `${f} is an NVMe setting; ${d.device} is a virtio-blk disk (use /dev/nvmeXnY for NVMe)` });
+    if (lbs !== undefined && pbs !== undefined && pbs < lbs) issues.push({ path: `${base}.physicalBlockSize`, message: `physicalBlockSize (${pbs}) must be at least logicalBlockSize (${lbs})` });
+  } else if (lbs !== undefined && pbs !== undefined && lbs !== pbs) {
+    issues.push({ path: `${base}.physicalBlockSize`, message: `QEMU's NVMe namespaces need logicalBlockSize = physicalBlockSize (got ${lbs} and ${pbs}); set both to the same value` });
+  }
+  if (lbs !== undefined && lbs > 4096) {
+    warnings.push({ path: `${base}.logicalBlockSize`, message: `${lbs}-byte logical blocks are larger than the 4 KiB page: the guest kernel needs large-block-size support, or the disk shows up with size 0` });
+  }
+}
+
+/** Controller-wide NVMe settings written on several namespaces of one controller must agree. */
+function checkControllers(disks: PlacedDisk[], issues: SpecIssue[]): void {
+  const first = new Map<number, PlacedDisk>();
+  for (const d of disks) {
+    if (d.ref.bus !== 'nvme') continue;
+    const prev = first.get(d.ref.controller);
+    if (!prev) {
+      first.set(d.ref.controller, d);
+      continue;
+    }
+    for (const f of CONTROLLER_FIELDS) {
+      const a = JSON.stringify(prev.decl[f]);
+      const b = JSON.stringify(d.decl[f]);
+      if (b !== undefined && a !== b) {
+        issues.push({ path: `${d.path.replace(/\.device$/, '')}.${f}`, message: `${f} belongs to controller nvme${d.ref.controller} and differs from ${prev.device}'s; write it once, on ${prev.device}` });
+      }
+    }
+  }
+}
+
+function sizeRange(path: string, value: unknown, min: number, max: number, issues: SpecIssue[]): void {
+  if (value === undefined) return;
+  const r = parseSize(value);
+  if (!('bytes' in r)) return; // the schema already reported it
+  if (r.bytes < min) issues.push({ path, message: `${formatSize(r.bytes)} is too small; the minimum is ${formatSize(min)}` });
+  if (r.bytes > max) issues.push({ path, message: `${formatSize(r.bytes)} is too large; the maximum is ${formatSize(max)}` });
+}
+

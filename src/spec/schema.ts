@@ -1,0 +1,118 @@
+// The written spec (flakevirt.yaml) as a zod schema: shapes, types and per-field formats.
+// Cross-field rules live in rules.ts; defaults and units are resolved in normalize.ts.
+import { z } from 'zod';
+import { parseSize } from './units.js';
+
+/** Profiles and test suites that nixos-flake exports (nixosModules.profiles.*, nixosModules.testSuites.*). */
+export const PROFILES = ['build-tools', 'controller', 'devel', 'monitoring'] as const;
+export const TEST_SUITES = ['blktests', 'fstests', 'gitr', 'ltp', 'mmtests', 'pynfs', 'selftests', 'sysbench'] as const;
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Every string in a spec: one line, no control characters. */
+const text = z.string({ error: 'expected a string' }).refine((s) => !CONTROL.test(s), {
+  message: 'contains a control character (newline, tab, NUL …); write it on one line without them',
+});
+
+/** Strict object whose unknown keys are named together with the known ones. */
+function strict<T extends z.ZodRawShape>(shape: T) {
+  const known = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')}; known keys here: ${known}` : undefined),
+  });
+}
+
+const size = z.union([z.string(), z.number()], { error: 'expected a size such as "20GiB"' }).superRefine((v, ctx) => {
+  const r = parseSize(v);
+  if ('error' in r) ctx.addIssue({ code: 'custom', message: r.error });
+});
+
+const absPath = text.refine((p) => /^(\/|~\/)/.test(p), { message: 'must be an absolute path (starting with / or ~/); relative paths are ambiguous' })
+  .refine((p) => !p.split('/').includes('..'), { message: 'must not contain ".." segments' });
+
+const blockSize = z.number({ error: 'expected a number of bytes, e.g. 4096' }).int()
+  .refine((n) => n >= 512 && n <= 65536 && (n & (n - 1)) === 0, { message: 'must be a power of two from 512 to 65536 bytes' });
+
+const smallInt = (max: number, what: string) => z.number({ error: `expected a whole number (${what})` }).int({ message: `expected a whole number (${what})` })
+  .min(0, { message: `must be ≥ 0 (${what})` }).max(max, { message: `must be ≤ ${max} (${what})` });
+
+const serial = text.regex(/^[A-Za-z0-9._-]{1,20}$/, { message: 'a serial is 1–20 characters of A–Z, a–z, 0–9, ".", "_" or "-"' });
+
+/** Host-side fields every extra disk has (storage: and disks: alike). */
+const diskFields = {
+  size,
+  format: z.enum(['raw', 'qcow2'], { error: 'format is "raw" (default) or "qcow2"' }).optional(),
+  logicalBlockSize: blockSize.optional(),
+  physicalBlockSize: blockSize.optional(),
+  serial: serial.optional(),
+  // NVMe only (rules.ts rejects them on virtio-blk):
+  mdts: smallInt(15, 'log2 of the largest transfer in 4 KiB units; QEMU default 7 = 512 KiB').optional(),
+  atomic: strict({
+    awun: smallInt(65535, 'atomic write unit normal, in logical blocks minus one').optional(),
+    awupf: smallInt(65535, 'atomic write unit power fail, in logical blocks minus one').optional(),
+    dn: z.boolean({ error: 'expected true or false' }).optional(),
+  }).optional(),
+  nawun: smallInt(65535, 'namespace atomic write unit normal, logical blocks minus one').optional(),
+  nawupf: smallInt(65535, 'namespace atomic write unit power fail, logical blocks minus one').optional(),
+};
+
+const diskSchema = strict(diskFields);
+
+const storageSchema = strict({
+  device: text,
+  fsType: text.regex(/^[a-z0-9][a-z0-9._-]*$/, { message: 'a filesystem type such as xfs, ext4, btrfs' }),
+  options: z.array(text).optional(),
+  mkfsArgs: z.array(text).optional(),
+  autoFormat: z.boolean({ error: 'expected true or false' }).optional(),
+  ...diskFields,
+});
+
+const hostname = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const guestName = z.string().regex(hostname, {
+  message: 'a guest name must be a valid hostname: lowercase letters, digits and "-", 1–63 characters, not starting or ending with "-"',
+});
+
+const guestCommon = {
+  memory: size.optional(),
+  vcpus: z.number({ error: 'expected a whole number of vCPUs' }).int({ message: 'expected a whole number of vCPUs' }).min(1, { message: 'must be at least 1' }).max(512, { message: 'must be at most 512' }).optional(),
+  diskSize: size.optional(),
+  profiles: z.array(z.enum(PROFILES, { error: `a profile is one of ${PROFILES.join(', ')}` })).optional(),
+  testSuites: z.array(z.enum(TEST_SUITES, { error: `a test suite is one of ${TEST_SUITES.join(', ')}` })).optional(),
+  accel: z.enum(['auto', 'kvm', 'tcg'], { error: 'accel is auto, kvm or tcg' }).optional(),
+  template: text.optional(),
+};
+
+const guestSchema = strict({
+  ...guestCommon,
+  groups: z.array(text.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'an Ansible group name: letters, digits and "_", not starting with a digit' })).optional(),
+  storage: z.record(absPath, storageSchema).optional(),
+  disks: z.record(text, diskSchema).optional(),
+  image: absPath.optional(),
+  kernel: absPath.optional(),
+  initrd: absPath.optional(),
+  cmdline: text.optional(),
+  mac: text.regex(/^52:54:00(:[0-9a-f]{2}){3}$/, { message: 'a MAC in libvirt\'s range, lowercase: 52:54:00:xx:xx:xx' }).optional(),
+});
+
+const sshKey = text.regex(/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/, {
+  message: 'not an OpenSSH public key line ("ssh-ed25519 AAAA… comment")',
+});
+
+export const specSchema = strict({
+  connect: text.regex(/^[a-z][a-z0-9+]*:\/\/[^\s]*$/, { message: 'a libvirt URI such as qemu:///system or qemu+ssh://root@host/system' }).optional(),
+  network: text.regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'a libvirt network name such as "default"' }).optional(),
+  pool: absPath.optional(),
+  nixosFlake: text.refine((s) => /^([a-z][a-z0-9+]*:\S+|\/\S*)$/.test(s), { message: 'a flake reference (github:owner/repo, path:/abs, git+https://…) or an absolute path, without spaces' }).optional(),
+  accel: guestCommon.accel,
+  user: text.regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'a Unix user name: lowercase letters, digits, "_" and "-", up to 32 characters' })
+    .refine((u) => u !== 'root', { message: 'must not be root (root already gets the ssh keys); name the unprivileged account' }).optional(),
+  sshKeys: z.array(sshKey).optional(),
+  sshKeyFiles: z.array(absPath).optional(),
+  defaults: strict(guestCommon).optional(),
+  guests: z.record(guestName, guestSchema, { error: 'guests must be a mapping of guest name → guest' }),
+});
+
+export type RawSpec = z.infer<typeof specSchema>;
+export type RawGuest = z.infer<typeof guestSchema>;
+export type RawDisk = z.infer<typeof diskSchema>;
+export type RawStorage = z.infer<typeof storageSchema>;
