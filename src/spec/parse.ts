@@ -9,9 +9,9 @@ export type ParseResult = { ok: true; spec: RawSpec; warnings: SpecIssue[] } | {
 
 /** Parses YAML (JSON is YAML too) and validates it; issues carry dotted paths into the spec. */
 export function parseSpec(text: string): ParseResult {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
-    return { ok: false, warnings: [], issues: doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}` : '', message: `YAML syntax: ${e.message.split('\n')[0]}` })) };
+    return { ok: false, warnings: [], issues: doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}` : '', message: `YAML syntax: ${e.message.split('\n')[0]!.replace(/:\s*$/, '')}` })) };
   }
   return checkSpec(doc.toJS({ maxAliasCount: 100 }));
 }
@@ -21,7 +21,7 @@ export function checkSpec(value: unknown): ParseResult {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, warnings: [], issues: [{ path: '', message: 'the spec must be a mapping with at least a guests: key' }] };
   }
-  const shaped = specSchema.safeParse(value);
+  const shaped = specSchema.safeParse(value, { reportInput: true });
   if (!shaped.success) return { ok: false, warnings: [], issues: zodIssues(shaped.error.issues) };
   const { issues, warnings } = checkRules(shaped.data);
   return issues.length ? { ok: false, issues, warnings } : { ok: true, spec: shaped.data, warnings };

@@ -1,0 +1,52 @@
+// The built CLI: exit codes, messages, and that a bad spec changes nothing.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT, fixture } from '../helpers/fixtures.js';
+
+const CLI = join(REPO_ROOT, 'dist', 'cli.js');
+
+function run(args: string[], cwd = REPO_ROOT) {
+  return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, LIBVIRT_DEFAULT_URI: 'test:///default' } });
+}
+
+describe('flakevirt CLI', () => {
+  it('exits 2 with every issue listed for a bad spec, and creates nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flakevirt-cli-'));
+    writeFileSync(join(dir, 'flakevirt.yaml'), 'pool: /x\nguests:\n  g1:\n    memory: 4GB\n    disks:\n      /dev/vda: { size: 1GiB }\n');
+    const r = run(['validate'], dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/guests\.g1\.memory: "4GB" has an unknown unit/);
+    expect(readdirSync(dir)).toEqual(['flakevirt.yaml']);
+  });
+
+  it('exits 2 naming a referenced file that does not exist', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flakevirt-cli-'));
+    writeFileSync(join(dir, 'f.yaml'), 'guests:\n  g1: { image: /nonexistent/base.qcow2 }\n');
+    const r = run(['validate', '-f', join(dir, 'f.yaml')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('guests.g1.image: /nonexistent/base.qcow2 does not exist or is not readable');
+  });
+
+  it('exits 2 for an unknown guest name', () => {
+    const r = run(['render', 'nope', '-f', fixture('specs', 'valid', 'nix-only.yaml')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/no guest named "nope" in the spec; known: a, b/);
+  });
+
+  it('validates a good spec and renders JSON', () => {
+    const spec = fixture('specs', 'valid', 'nix-only.yaml');
+    expect(run(['validate', '-f', spec]).status).toBe(0);
+    const r = run(['render', 'a', '-f', spec, '--json']);
+    expect(r.status).toBe(0);
+    expect(Object.keys(JSON.parse(r.stdout))).toEqual(['flake.nix', 'default.nix', 'domain.xml']);
+  });
+
+  it('names the fix for unknown options and has help and a version', () => {
+    expect(run(['--bogus']).status).toBe(2);
+    expect(run(['--help']).stdout).toMatch(/validate[\s\S]*render[\s\S]*up/);
+    expect(run(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});

@@ -1,0 +1,108 @@
+// Rendered Nix and domain XML: golden files, round trip, and the real validators where installed.
+import { describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fleetFromFixture, TEST_ROOT } from '../helpers/fixtures.js';
+import { domainXml, guest } from '../helpers/render.js';
+import { missing, NIX_ENV } from '../helpers/tools.js';
+import { renderNix } from '../../src/render/nix.js';
+import { buildXml, parseXml } from '../../src/render/xml.js';
+
+const fleet = fleetFromFixture('storage.yaml');
+const tmp = mkdtempSync(join(tmpdir(), 'flakevirt-render-'));
+
+/** Compares with test/golden/NAME; UPDATE_GOLDEN=1 rewrites the file instead. */
+function golden(name: string, actual: string): void {
+  const file = join(TEST_ROOT, 'golden', name);
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) writeFileSync(file, actual);
+  expect(actual).toBe(readFileSync(file, 'utf8'));
+}
+
+const rendered = {
+  'xfs-4k.flake.nix': renderNix(fleet, guest(fleet, 'xfs-4k'))['flake.nix'],
+  'xfs-4k.default.nix': renderNix(fleet, guest(fleet, 'xfs-4k'))['default.nix'],
+  'xfs-4k.domain.xml': domainXml(fleet, 'xfs-4k'),
+  'xfs-4k.domain-native-nvme.xml': domainXml(fleet, 'xfs-4k', { nvme: 'native' }),
+  'prebuilt.domain.xml': domainXml(fleet, 'prebuilt'),
+};
+
+describe('golden files (2 NVMe + 2 virtio disks, mounted and not)', () => {
+  it.each(Object.keys(rendered))('%s', (name) => golden(name, rendered[name as keyof typeof rendered]));
+});
+
+describe('domain XML', () => {
+  it.each(Object.keys(rendered).filter((n) => n.endsWith('.xml')))('round-trips through the parser unchanged: %s', (name) => {
+    const xml = rendered[name as keyof typeof rendered].replace(/^<!--.*-->\n/, '');
+    expect(buildXml(parseXml(xml))).toBe(xml);
+  });
+
+  const skip = missing('virt-xml-validate');
+  it.skipIf(skip).each(['xfs-4k.domain.xml', 'prebuilt.domain.xml'])('passes virt-xml-validate: %s', (name) => {
+    const file = join(tmp, name);
+    writeFileSync(file, rendered[name as keyof typeof rendered]);
+    const r = spawnSync('virt-xml-validate', [file, 'domain'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/validates/);
+  });
+
+  it('puts the root disk at vda on top of the base image without relabeling it', () => {
+    const xml = rendered['xfs-4k.domain.xml'];
+    expect(xml).toMatch(/<source file="\/var\/lib\/libvirt\/images\/flakevirt\/xfs-4k\/root.qcow2"\/>\s*<backingStore type="file">\s*<format type="qcow2"\/>\s*<source file="\/nix\/store\/[^"]+\/nixos.qcow2">\s*<seclabel model="dac" relabel="no"\/>/);
+    expect(xml).toMatch(/<target dev="vda" bus="virtio"\/>/);
+  });
+
+  it('gives NVMe controllers their own root ports at fixed slots and one nvme-ns per namespace', () => {
+    const xml = rendered['xfs-4k.domain.xml'];
+    expect(xml).toContain('pcie-root-port,id=fv-nvme0-port,bus=pcie.0,addr=0x10,chassis=50');
+    expect(xml).toContain('pcie-root-port,id=fv-nvme1-port,bus=pcie.0,addr=0x11,chassis=51');
+    expect(xml).toContain('nvme-ns,drive=fv-nvme0n1,bus=fv-nvme0,nsid=1,logical_block_size=4096,physical_block_size=4096');
+    expect(xml).toMatch(/cache.direct=on,aio=native/);
+  });
+
+  it('uses TCG without host-passthrough for accel: tcg, and direct kernel boot', () => {
+    const xml = rendered['prebuilt.domain.xml'];
+    expect(xml).toMatch(/<domain type="qemu"/);
+    expect(xml).not.toMatch(/host-passthrough/);
+    expect(xml).toMatch(/<kernel>\/srv\/k\/bzImage<\/kernel>\s*<initrd>\/srv\/k\/initrd<\/initrd>\s*<cmdline>console=ttyS0 root=\/dev\/vda1<\/cmdline>/);
+    expect(xml).not.toMatch(/qemu:commandline/);
+  });
+
+  it('marks ownership and hands the hostname over SMBIOS', () => {
+    const xml = rendered['xfs-4k.domain.xml'];
+    expect(xml).toMatch(/<flakevirt:guest xmlns:flakevirt="http:\/\/flakevirt.dev\/xmlns\/guest\/1">/);
+    expect(xml).toMatch(/<flakevirt:fingerprint>[0-9a-f]{64}<\/flakevirt:fingerprint>/);
+    expect(xml).toContain('<entry>io.systemd.credential:system.hostname=xfs-4k</entry>');
+    expect(xml).toContain('<smbios mode="sysinfo"/>');
+  });
+
+  it('derives a stable MAC per guest', () => {
+    const a = guest(fleet, 'xfs-4k').mac;
+    expect(a).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
+    expect(guest(fleetFromFixture('storage.yaml'), 'xfs-4k').mac).toBe(a);
+    expect(guest(fleet, 'prebuilt').mac).not.toBe(a);
+  });
+});
+
+describe('Nix files', () => {
+  const skip = missing('nix-instantiate');
+  it.skipIf(skip).each(['xfs-4k.flake.nix', 'xfs-4k.default.nix'])('parse with nix-instantiate --parse: %s', (name) => {
+    const file = join(tmp, name);
+    writeFileSync(file, rendered[name as keyof typeof rendered]);
+    execFileSync('nix-instantiate', ['--parse', file], { env: NIX_ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+  });
+
+  it('refers to disks by stable by-id paths, never by probe-order names', () => {
+    const nix = rendered['xfs-4k.default.nix'];
+    expect(nix).toContain('device = "/dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_fvnvme0_1";');
+    expect(nix).toContain('device = "/dev/disk/by-id/virtio-fv-vdb";');
+    expect(nix).not.toMatch(/device = "\/dev\/(nvme|vd)/);
+  });
+
+  it('renders no identity into the image configuration', () => {
+    const a = renderNix(fleet, guest(fleet, 'xfs-4k'))['default.nix'];
+    expect(a).not.toContain('xfs-4k');
+    expect(a).toContain('networking.hostName = lib.mkForce "";');
+  });
+});
