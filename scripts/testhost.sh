@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# A private libvirt host on this machine, for tests and demos: a network namespace plus a private
+# mount namespace with its own /etc/libvirt, /var/lib/libvirt, /var/log/libvirt, /var/cache/libvirt
+# and /run/libvirt, running virtlogd and libvirtd (and, through the default network, dnsmasq).
+# The bridge, dnsmasq and the guests exist only inside it; nothing reaches the real network.
+#
+#   testhost.sh up NAME      start it (idempotent); prints the PID to nsenter into
+#   testhost.sh exec NAME -- CMD...   run CMD inside it (network + mount namespace)
+#   testhost.sh down NAME    destroy its guests, stop its daemons, remove the namespace
+#   testhost.sh restart-libvirtd NAME   kill and restart libvirtd only (guests keep running)
+set -euo pipefail
+
+cmd=${1:?usage: testhost.sh up|exec|down|restart-libvirtd NAME}
+name=${2:?name}
+[[ $name =~ ^[a-z0-9-]{1,20}$ ]] || { echo "testhost: bad name $name" >&2; exit 2; }
+ns="fvt-$name"
+state="/run/flakevirt-testhost/$name"
+
+pid_of() { cat "$state/ns.pid" 2>/dev/null || true; }
+alive() { local p; p=$(pid_of); [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+inside() { nsenter -t "$(pid_of)" -m -n --wd="$PWD" -- "$@"; }
+
+start_libvirtd() {
+  inside libvirtd -d -p "$state/libvirtd.pid"
+  for _ in $(seq 1 100); do
+    inside virsh -q -c qemu:///system version >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "testhost: libvirtd did not answer in $name" >&2
+  return 1
+}
+
+case "$cmd" in
+up)
+  if alive; then pid_of; exit 0; fi
+  rm -rf "$state"; mkdir -p "$state"/{etc,lib,log,cache}
+  ip netns add "$ns" 2>/dev/null || true
+  ip -n "$ns" link set lo up
+  cp -a /etc/libvirt/. "$state/etc/"
+  rm -f "$state"/etc/qemu/*.xml "$state"/etc/qemu/autostart/*.xml
+  mkdir -p "$state"/lib/{images,boot,dnsmasq,network} "$state"/lib/qemu "$state/log/qemu"
+  chown libvirt-qemu:libvirt-qemu "$state/lib/qemu"
+  # The mount namespace lives as long as its holder process (sleep) does.
+  ip netns exec "$ns" unshare -m --propagation private sh -c '
+    set -e
+    mkdir -p /run/libvirt /var/log/libvirt /var/cache/libvirt
+    mount --bind "$1/etc" /etc/libvirt
+    mount --bind "$1/lib" /var/lib/libvirt
+    mount --bind "$1/log" /var/log/libvirt
+    mount --bind "$1/cache" /var/cache/libvirt
+    mount -t tmpfs -o mode=0755 tmpfs /run/libvirt
+    echo $$ > "$1/ns.pid"
+    exec sleep infinity
+  ' sh "$state" </dev/null >/dev/null 2>&1 &
+  for _ in $(seq 1 50); do [ -s "$state/ns.pid" ] && break; sleep 0.05; done
+  sleep 0.1
+  inside virtlogd -d -p "$state/virtlogd.pid"
+  start_libvirtd
+  inside virsh -q -c qemu:///system net-info default >/dev/null 2>&1 || inside virsh -q -c qemu:///system net-define /usr/share/libvirt/networks/default.xml >/dev/null
+  inside virsh -q -c qemu:///system net-info default | grep -q 'Active:.*yes' || inside virsh -q -c qemu:///system net-start default >/dev/null
+  pid_of
+  ;;
+exec)
+  shift 2; [ "${1:-}" = -- ] && shift
+  alive || { echo "testhost: $name is not up" >&2; exit 1; }
+  inside "$@"
+  ;;
+restart-libvirtd)
+  alive || { echo "testhost: $name is not up" >&2; exit 1; }
+  kill "$(cat "$state/libvirtd.pid")"
+  for _ in $(seq 1 50); do kill -0 "$(cat "$state/libvirtd.pid" 2>/dev/null)" 2>/dev/null || break; sleep 0.1; done
+  start_libvirtd
+  ;;
+down)
+  if alive; then
+    for d in $(inside virsh -q -c qemu:///system list --name 2>/dev/null); do inside virsh -q -c qemu:///system destroy "$d" >/dev/null 2>&1 || true; done
+  fi
+  if ip netns list | grep -qw "$ns"; then
+    pids=$(ip netns pids "$ns" || true)
+    [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
+    for _ in $(seq 1 100); do [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && break; sleep 0.1; done
+    ip netns del "$ns"
+  fi
+  rm -rf "$state"
+  ;;
+*) echo "testhost: unknown command $cmd" >&2; exit 2 ;;
+esac

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Builds flakevirt's tiny test guest from Debian packages and caches it:
+#   <cache>/vmlinuz      a Debian cloud kernel (6.12 from bookworm-backports when available)
+#   <cache>/initrd.img   busybox-static + the virtio modules; its /init lists the block devices
+#                        (with their queue limits), then gets a DHCP lease with udhcpc
+#   <cache>/base.qcow2   an empty 1 GiB qcow2 to serve as the root disk's base image
+# Prints the cache directory. Rebuilds only when missing (FLAKEVIRT_TINY_REBUILD=1 forces it).
+# Nothing here is committed as a binary: it is all fetched with apt-get download.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+if [ "$(id -u)" = 0 ]; then default_cache=/var/cache/flakevirt/tiny-guest; else default_cache="${XDG_CACHE_HOME:-$HOME/.cache}/flakevirt/tiny-guest"; fi
+cache="${FLAKEVIRT_TINY_CACHE:-$default_cache}"
+stamp="$cache/.complete-v4"
+if [ -f "$stamp" ] && [ "${FLAKEVIRT_TINY_REBUILD:-}" != 1 ]; then echo "$cache"; exit 0; fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+suite_args=()
+if apt-cache policy linux-image-cloud-amd64 2>/dev/null | grep -c bookworm-backports >/dev/null; then suite_args=(-t bookworm-backports); fi
+kpkg=$(apt-cache depends "${suite_args[@]}" linux-image-cloud-amd64 | awk '/Depends: linux-image-/ { print $2; exit }')
+[ -n "$kpkg" ] || { echo "tiny-guest: cannot resolve linux-image-cloud-amd64 (run apt-get update)" >&2; exit 1; }
+apt-get download -q "${suite_args[@]}" "$kpkg" busybox-static >/dev/null 2>&1 || apt-get download "${suite_args[@]}" "$kpkg" busybox-static >&2
+mkdir -p kernel bb root
+dpkg-deb -x ./linux-image-*.deb kernel
+dpkg-deb -x ./busybox-static_*.deb bb
+kver=$(ls kernel/lib/modules | head -n1)
+
+# The initramfs: busybox, the modules virtio-net/virtio-blk need, and an init script.
+mkdir -p root/{bin,sbin,proc,sys,dev,run,tmp,etc,usr/share/udhcpc,lib/modules/"$kver"}
+cp bb/bin/busybox root/bin/busybox
+for m in virtio virtio_ring virtio_pci virtio_pci_modern_dev virtio_pci_legacy_dev failover net_failover virtio_net virtio_blk; do
+  f=$(find kernel/lib/modules/"$kver" -name "$m.ko*" | head -n1)
+  [ -n "$f" ] || continue   # built in on this kernel
+  rel=${f#kernel/lib/modules/$kver/}
+  mkdir -p "root/lib/modules/$kver/$(dirname "$rel")"
+  cp "$f" "root/lib/modules/$kver/$rel"
+done
+cp "$here/tiny-guest/init" root/init
+cp "$here/tiny-guest/udhcpc.script" root/usr/share/udhcpc/default.script
+chmod +x root/init root/usr/share/udhcpc/default.script
+(cd root && find . | cpio -o -H newc --quiet | gzip -1) > initrd.img
+
+mkdir -p "$cache"
+cp kernel/boot/vmlinuz-"$kver" "$cache/vmlinuz.tmp" && mv "$cache/vmlinuz.tmp" "$cache/vmlinuz"
+mv initrd.img "$cache/initrd.img"
+[ -f "$cache/base.qcow2" ] || { qemu-img create -q -f qcow2 "$cache/base.qcow2.tmp" 1G && mv "$cache/base.qcow2.tmp" "$cache/base.qcow2"; }
+# qemu runs as libvirt's DAC user: everything here must be world-readable, every directory traversable.
+chmod 0755 "$cache"; chmod 0644 "$cache"/vmlinuz "$cache"/initrd.img "$cache"/base.qcow2
+echo "$kver" > "$cache/kernel-version"
+rm -f "$cache"/.complete-*
+touch "$stamp"
+echo "$cache"
