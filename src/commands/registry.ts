@@ -1,5 +1,6 @@
-// The provisioning commands, as yargs command modules. Each handler lives in its own file.
-import type { CommandModule } from 'yargs';
+// The provisioning commands, as yargs command modules. Each handler lives in its own file and is
+// imported only when its command runs, so read commands start fast.
+import type { Argv, CommandModule } from 'yargs';
 import { NotImplementedError } from '../errors.js';
 
 const planned = (command: string, describe: string, issue: string): CommandModule => ({
@@ -10,14 +11,46 @@ const planned = (command: string, describe: string, issue: string): CommandModul
   },
 });
 
+const guestsArg = (y: Argv) => y.positional('guests', { type: 'string', array: true, describe: 'guest names (default: every guest in the spec)' });
+const timeoutOpt = (y: Argv) => y.option('timeout', { type: 'number', default: 300, describe: 'seconds to wait for each guest\'s DHCP lease' });
+
 export const commands: CommandModule[] = [
   planned('build [guests..]', 'build guest images through Nix', 'issue 4'),
-  planned('up [guests..]', 'create, start and wait for the DHCP lease of guests', 'issue 3'),
-  planned('down [guests..]', 'destroy guests and delete their disks', 'issue 3'),
-  planned('reimage [guests..]', 'give guests a fresh root disk on the current base image', 'issue 3'),
-  planned('list', 'one row per flakevirt guest', 'issue 3'),
-  planned('ips', 'NAME IP lines', 'issue 3'),
-  planned('console <guest>', "attach to a guest's serial console", 'issue 3'),
+  {
+    command: 'up [guests..]',
+    describe: 'create, start and wait for a fresh DHCP lease (the built-in example fleet when there is no spec)',
+    builder: (y) => timeoutOpt(guestsArg(y)).example('$0 up', 'bring up every guest of ./flakevirt.yaml').example('$0 up xfs-4k --timeout 60', 'one guest'),
+    handler: async (a) => (await import('./up.js')).upCommand(a as never),
+  },
+  {
+    command: 'down [guests..]',
+    describe: 'destroy guests and delete the disks flakevirt created for them',
+    builder: (y) => guestsArg(y).option('all', { type: 'boolean', describe: 'every flakevirt domain on the connection, also ones no longer in the spec' }),
+    handler: async (a) => (await import('./down.js')).downCommand(a as never),
+  },
+  {
+    command: 'reimage [guests..]',
+    describe: 'fresh root disk on the current base image; extra disks kept',
+    builder: (y) => timeoutOpt(guestsArg(y)).option('wipe-disks', { type: 'boolean', describe: 'recreate the extra disks too (their data is lost)' }),
+    handler: async (a) => (await import('./reimage.js')).reimageCommand(a as never),
+  },
+  {
+    command: 'list',
+    aliases: ['status'],
+    describe: 'one row per flakevirt guest: name, state, IP, base image, disks',
+    handler: async (a) => (await import('./list.js')).listCommand(a as never),
+  },
+  {
+    command: 'ips',
+    describe: 'NAME IP lines for the running guests',
+    handler: async (a) => (await import('./list.js')).ipsCommand(a as never),
+  },
+  {
+    command: 'console <guest>',
+    describe: "attach to a guest's serial console",
+    builder: (y) => y.positional('guest', { type: 'string', demandOption: true }).option('log', { type: 'boolean', describe: 'print the console log file instead' }),
+    handler: async (a) => (await import('./console.js')).consoleCommand(a as never),
+  },
   planned('inventory', 'Ansible inventory of the running guests', 'issue 5'),
   planned('ssh-config', 'ssh Host blocks for the guests', 'issue 5'),
 ];

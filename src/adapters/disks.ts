@@ -1,0 +1,62 @@
+// Disk files: qcow2 overlays on a base image, raw and qcow2 extra disks. Every file is created
+// under a temporary name and renamed into place, so a crash never leaves a half-made disk.
+import { open, rename, rm, chown, stat } from 'node:fs/promises';
+import { run } from './run.js';
+
+export interface ImageInfo {
+  format: string;
+  virtualSize: number;
+  backing?: string;
+}
+
+/** `qemu-img info` of a base image (format, virtual size, its own backing file if any). */
+export async function imageInfo(path: string): Promise<ImageInfo> {
+  const out = await run('qemu-img', ['info', '--output=json', '-U', path], `reading image ${path}`);
+  const j = JSON.parse(out) as { format: string; 'virtual-size': number; 'backing-filename'?: string };
+  return { format: j.format, virtualSize: j['virtual-size'], ...(j['backing-filename'] && { backing: j['backing-filename'] }) };
+}
+
+function tmpName(path: string): string {
+  return `${path}.partial-${process.pid}`;
+}
+
+/** A qcow2 overlay whose backing file is `base` (format recorded with -F): O(1) whatever the base size. */
+export async function createOverlay(path: string, base: string, baseInfo: ImageInfo, sizeBytes: number): Promise<void> {
+  const tmp = tmpName(path);
+  const size = Math.max(sizeBytes, baseInfo.virtualSize);
+  try {
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', baseInfo.format, tmp, String(size)], `creating root overlay ${path}`);
+    await rename(tmp, path);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/** An extra disk: raw files are sparse (ftruncate), qcow2 ones come from qemu-img. */
+export async function createDisk(path: string, format: 'raw' | 'qcow2', sizeBytes: number, owner?: { uid: number; gid: number }): Promise<void> {
+  const tmp = tmpName(path);
+  try {
+    if (format === 'raw') {
+      const fh = await open(tmp, 'w', 0o660);
+      try {
+        await fh.truncate(sizeBytes);
+      } finally {
+        await fh.close();
+      }
+    } else {
+      await run('qemu-img', ['create', '-q', '-f', 'qcow2', tmp, String(sizeBytes)], `creating disk ${path}`);
+    }
+    if (owner) await chown(tmp, owner.uid, owner.gid);
+    await rename(tmp, path);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+export async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+export async function removeFile(path: string): Promise<void> {
+  await rm(path, { force: true });
+}

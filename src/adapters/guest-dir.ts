@@ -1,0 +1,60 @@
+// A guest's directory in the pool and its manifest: the list of files flakevirt made there.
+// The manifest is written before any disk, so `down` can always find and remove exactly those.
+import { mkdir, readFile, writeFile, rename, rm, rmdir, readdir } from 'node:fs/promises';
+import { guestPaths, type GuestPaths } from '../render/paths.js';
+
+export const MANIFEST_VERSION = 1;
+
+export interface Manifest {
+  flakevirt: number;
+  guest: string;
+  spec: string;
+  files: string[];
+}
+
+export async function readManifest(paths: GuestPaths): Promise<Manifest | undefined> {
+  try {
+    const m = JSON.parse(await readFile(paths.manifest, 'utf8')) as Manifest;
+    return m.flakevirt === MANIFEST_VERSION && Array.isArray(m.files) ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeManifest(paths: GuestPaths, m: Manifest): Promise<void> {
+  await mkdir(paths.dir, { recursive: true, mode: 0o755 });
+  const tmp = `${paths.manifest}.partial-${process.pid}`;
+  await writeFile(tmp, `${JSON.stringify(m, null, 2)}\n`);
+  await rename(tmp, paths.manifest);
+}
+
+/** Deletes the files the manifest lists (and leftovers of interrupted creations), then the directory if empty. */
+export async function removeGuestDir(paths: GuestPaths, manifest: Manifest | undefined): Promise<string[]> {
+  const files = new Set([...(manifest?.files ?? []), paths.console]);
+  const removed: string[] = [];
+  for (const f of files) {
+    if (!f.startsWith(`${paths.dir}/`)) continue; // never outside the guest's own directory
+    await rm(f, { force: true });
+    removed.push(f);
+  }
+  const left = await readdir(paths.dir).catch(() => [] as string[]);
+  for (const name of left) {
+    const listed = [...files].some((f) => name.startsWith(`${f.slice(paths.dir.length + 1)}.partial-`));
+    if (listed) await rm(`${paths.dir}/${name}`, { force: true });
+  }
+  await rm(paths.manifest, { force: true });
+  await rmdir(paths.dir).catch(() => undefined);
+  return removed;
+}
+
+/** Guest directories in the pool that carry a manifest (for `down --all` to find orphans). */
+export async function ownedGuestDirs(pool: string): Promise<Array<{ name: string; paths: GuestPaths; manifest: Manifest }>> {
+  const names = await readdir(pool).catch(() => [] as string[]);
+  const out = [];
+  for (const name of names) {
+    const paths = guestPaths(pool, name);
+    const manifest = await readManifest(paths);
+    if (manifest && manifest.guest === name) out.push({ name, paths, manifest });
+  }
+  return out;
+}

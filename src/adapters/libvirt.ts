@@ -1,0 +1,98 @@
+// The one module that talks to libvirt: domains through the @unraid/libvirt binding, networks,
+// leases and capabilities through virsh (the binding has no network API). Swap it here.
+import type { Domain, Hypervisor } from '@unraid/libvirt';
+import { ToolError } from '../errors.js';
+import { Virsh } from './virsh.js';
+
+export interface DomainView {
+  name: string;
+  running: boolean;
+  /** libvirt's state name: running, shut off, crashed, paused, … */
+  state: string;
+  xml: string;
+}
+
+const STATES = ['no state', 'running', 'blocked', 'paused', 'shutting down', 'shut off', 'crashed', 'suspended'];
+
+export class Libvirt {
+  readonly virsh: Virsh;
+  private constructor(readonly uri: string, private readonly hv: Hypervisor) {
+    this.virsh = new Virsh(uri);
+  }
+
+  static async open(uri: string): Promise<Libvirt> {
+    const { Hypervisor } = await import('@unraid/libvirt');
+    const hv = new Hypervisor({ uri });
+    try {
+      await hv.connectOpen();
+    } catch (e) {
+      throw new ToolError({ message: `cannot connect to libvirt at ${uri}: ${(e as Error).message}. Is libvirtd running, and may this user use it (root, or the libvirt group)?`, command: `virConnectOpen(${uri})`, cause: e });
+    }
+    return new Libvirt(uri, hv);
+  }
+
+  async close(): Promise<void> {
+    await this.hv.connectClose().catch(() => undefined);
+  }
+
+  private async wrap<T>(what: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      throw new ToolError({ message: `${what}: ${(e as Error).message}`, command: `libvirt ${this.uri}`, cause: e });
+    }
+  }
+
+  private async view(d: Domain): Promise<DomainView> {
+    const [name, info, xml] = await Promise.all([d.getName(), d.getInfo(), d.getXMLDesc()]);
+    return { name, running: info.state === 1 || info.state === 2 || info.state === 3, state: STATES[info.state] ?? `state ${info.state}`, xml };
+  }
+
+  /** Every domain on the connection, with its XML (persistent config when defined). */
+  async domains(): Promise<DomainView[]> {
+    return this.wrap('listing domains', async () => {
+      const all = await this.hv.connectListAllDomains();
+      const views = await Promise.allSettled(all.map((d) => this.view(d)));
+      // A domain undefined between the listing and the lookup is simply gone.
+      return views.flatMap((v) => (v.status === 'fulfilled' ? [v.value] : []));
+    });
+  }
+
+  async domain(name: string): Promise<DomainView | undefined> {
+    return (await this.domains()).find((d) => d.name === name);
+  }
+
+  async state(name: string): Promise<string | undefined> {
+    return (await this.domain(name))?.state;
+  }
+
+  async define(xml: string): Promise<void> {
+    await this.wrap('defining the domain', () => this.hv.domainDefineXML(xml));
+  }
+
+  async start(name: string): Promise<void> {
+    await this.wrap(`starting ${name}`, async () => (await this.hv.domainLookupByName(name)).create());
+  }
+
+  /** Hard power-off; a domain that is already off is fine. */
+  async destroy(name: string): Promise<void> {
+    const d = await this.domain(name);
+    if (!d?.running) return;
+    await this.wrap(`stopping ${name}`, async () => (await this.hv.domainLookupByName(name)).destroy()).catch(async (e) => {
+      if ((await this.domain(name))?.running) throw e;
+    });
+  }
+
+  /** Removes the definition; a domain that is already gone is fine. */
+  async undefine(name: string): Promise<void> {
+    if (!(await this.domain(name))) return;
+    await this.wrap(`undefining ${name}`, async () => (await this.hv.domainLookupByName(name)).undefine()).catch(async (e) => {
+      if (await this.domain(name)) throw e;
+    });
+  }
+
+  /** True for URIs whose daemon runs on this machine (no host part), where local files can be read. */
+  get isLocal(): boolean {
+    return /^[a-z]+(\+unix)?:\/\/\/(system|session)/.test(this.uri);
+  }
+}

@@ -1,0 +1,23 @@
+// Preflight: can qemu (libvirt's DAC user) read a file that flakevirt will not relabel?
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { SpecError } from '../errors.js';
+import { parseLabel } from './host-facts.js';
+
+/** Throws a SpecError naming the path and the fix when qemu could not open `file`. */
+export async function checkQemuCanRead(file: string, label: string | undefined, guest: string): Promise<void> {
+  const who = parseLabel(label);
+  if (!who || who.uid === 0) return; // qemu runs as root: nothing to check
+  const st = await stat(file);
+  const readable = (st.mode & 0o004) !== 0 || (st.uid === who.uid && (st.mode & 0o400) !== 0) || (st.gid === who.gid && (st.mode & 0o040) !== 0);
+  if (!readable) {
+    throw new SpecError([{ path: `guests.${guest}`, message: `${file} is not readable by qemu (uid ${who.uid}); flakevirt does not relabel shared base files: run "chmod o+r ${file}"` }], 'qemu cannot read a file');
+  }
+  for (let dir = dirname(file); dir !== '/'; dir = dirname(dir)) {
+    const d = await stat(dir);
+    const search = (d.mode & 0o001) !== 0 || (d.uid === who.uid && (d.mode & 0o100) !== 0) || (d.gid === who.gid && (d.mode & 0o010) !== 0);
+    if (!search) {
+      throw new SpecError([{ path: `guests.${guest}`, message: `qemu (uid ${who.uid}) cannot reach ${file}: directory ${dir} is not searchable; run "chmod o+x ${dir}" or move the file` }], 'qemu cannot read a file');
+    }
+  }
+}

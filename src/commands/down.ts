@@ -1,0 +1,81 @@
+// flakevirt down [GUEST...] [--all]: destroy, undefine and delete exactly what flakevirt created.
+import { dirname } from 'node:path';
+import { RefusedError, SpecError } from '../errors.js';
+import { foreign } from '../plan.js';
+import { domainFacts } from '../ownership.js';
+import { lockGuest } from '../adapters/lock.js';
+import { readManifest, removeGuestDir, ownedGuestDirs } from '../adapters/guest-dir.js';
+import { guestPaths } from '../render/paths.js';
+import { DEFAULTS } from '../spec/defaults.js';
+import { loadFleet, pickGuests, type GlobalOptions } from './context.js';
+import { Session } from './session.js';
+import { forEachGuest, printResults } from './runner.js';
+import type { Fleet } from '../model.js';
+
+export interface DownOptions extends GlobalOptions {
+  guests?: string[];
+  all?: boolean;
+}
+
+interface Target {
+  name: string;
+  /** The guest directory to clean when no domain says where it is. */
+  dir?: string;
+}
+
+export async function downCommand(opts: DownOptions): Promise<void> {
+  let fleet: Fleet | undefined;
+  try {
+    fleet = (await loadFleet(opts, { allowExample: !opts.all })).fleet;
+  } catch (e) {
+    if (!(opts.all && e instanceof SpecError && e.message.startsWith('no spec'))) throw e;
+  }
+  const uri = fleet?.connect ?? opts.connect ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULTS.connect;
+  const s = await Session.open(uri, fleet);
+  try {
+    const targets = new Map<string, Target>();
+    if (opts.all) {
+      if (opts.guests?.length) throw new SpecError([{ path: '', message: 'give guest names or --all, not both' }], 'bad arguments');
+      for (const d of await s.lv.domains()) if (domainFacts(d.xml).owner) targets.set(d.name, { name: d.name });
+      if (fleet) {
+        for (const o of await ownedGuestDirs(fleet.pool)) if (!targets.has(o.name)) targets.set(o.name, { name: o.name, dir: o.paths.dir });
+        for (const g of fleet.guests) if (!targets.has(g.name)) targets.set(g.name, { name: g.name, dir: guestPaths(fleet.pool, g.name).dir });
+      }
+    } else {
+      for (const g of pickGuests(fleet!.guests, opts.guests)) targets.set(g.name, { name: g.name, dir: guestPaths(fleet!.pool, g.name).dir });
+    }
+    const results = await forEachGuest([...targets.values()], async (t, progress) => {
+      const dom = await s.lv.domain(t.name);
+      const owner = dom ? domainFacts(dom.xml).owner : undefined;
+      if (dom && !owner) throw new RefusedError(foreign(t.name));
+      const dir = owner?.dir || t.dir;
+      const lock = dir ? await lockGuest(`${dirname(dir)}/.locks`, t.name, { onWait: (pid) => progress(`waiting for flakevirt process ${pid}`) }) : undefined;
+      try {
+        const removed: string[] = [];
+        if (dom) {
+          if (dom.running) {
+            progress('stopping');
+            await s.lv.destroy(t.name);
+          }
+          progress('undefining');
+          await s.lv.undefine(t.name);
+          removed.push('domain');
+        }
+        if (dir) {
+          const paths = guestPaths(dirname(dir), t.name);
+          const manifest = await readManifest(paths);
+          if (manifest && manifest.guest === t.name) {
+            const files = await removeGuestDir(paths, manifest);
+            removed.push(`${files.length} file${files.length === 1 ? '' : 's'}`);
+          }
+        }
+        return { outcome: removed.length ? `removed (${removed.join(', ')})` : 'already gone' };
+      } finally {
+        await lock?.release();
+      }
+    }, opts);
+    printResults(results, opts);
+  } finally {
+    await s.close();
+  }
+}

@@ -1,0 +1,76 @@
+// flakevirt list / ips: the flakevirt guests on a connection, their state and leased IP.
+import { SpecError } from '../errors.js';
+import { domainFacts } from '../ownership.js';
+import { currentLease, type Lease } from '../leases.js';
+import { DEFAULTS } from '../spec/defaults.js';
+import { loadFleet, print, printJson, type GlobalOptions } from './context.js';
+import { Session } from './session.js';
+import type { Fleet } from '../model.js';
+
+export interface GuestRow {
+  name: string;
+  state: string;
+  ip: string | null;
+  base: string | null;
+  disks: string[];
+  inSpec: boolean;
+}
+
+/** Rows for every flakevirt domain on the connection, plus spec guests that are not defined. */
+export async function listRows(opts: GlobalOptions): Promise<GuestRow[]> {
+  let fleet: Fleet | undefined;
+  try {
+    fleet = (await loadFleet(opts)).fleet;
+  } catch (e) {
+    if (!(e instanceof SpecError && e.message.startsWith('no spec'))) throw e;
+  }
+  const uri = fleet?.connect ?? opts.connect ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULTS.connect;
+  const s = await Session.open(uri, fleet);
+  try {
+    const doms = (await s.lv.domains()).map((d) => ({ d, f: domainFacts(d.xml) })).filter((x) => x.f.owner);
+    const leasesByNet = new Map<string, Lease[]>();
+    for (const net of new Set(doms.flatMap((x) => x.f.networks))) {
+      try {
+        leasesByNet.set(net, await (await s.network(net)).leases.read());
+      } catch {
+        leasesByNet.set(net, []);
+      }
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const rows: GuestRow[] = doms.map(({ d, f }) => {
+      const leases = f.networks.flatMap((n) => leasesByNet.get(n) ?? []);
+      const lease = d.running ? f.macs.map((m) => currentLease(leases, m, now)).find(Boolean) : undefined;
+      return {
+        name: d.name,
+        state: d.state,
+        ip: lease?.ip ?? null,
+        base: f.owner!.base || null,
+        disks: Object.keys(f.owner!.state).filter((k) => k.startsWith('disk ')).map((k) => k.slice(5)),
+        inSpec: !!fleet?.guests.some((g) => g.name === d.name),
+      };
+    });
+    for (const g of fleet?.guests ?? []) {
+      if (!rows.some((r) => r.name === g.name)) rows.push({ name: g.name, state: 'not defined', ip: null, base: null, disks: g.disks.map((x) => x.device), inSpec: true });
+    }
+    return rows.sort((a, b) => (a.name < b.name ? -1 : 1));
+  } finally {
+    await s.close();
+  }
+}
+
+export async function listCommand(opts: GlobalOptions): Promise<void> {
+  const rows = await listRows(opts);
+  if (opts.json) return printJson(rows);
+  const w = Math.max(4, ...rows.map((r) => r.name.length));
+  print(`${'NAME'.padEnd(w)}  ${'STATE'.padEnd(11)}  ${'IP'.padEnd(15)}  BASE / DISKS`);
+  for (const r of rows) print(`${r.name.padEnd(w)}  ${r.state.padEnd(11)}  ${(r.ip ?? '-').padEnd(15)}  ${r.base ?? '-'}${r.disks.length ? ` + ${r.disks.join(' ')}` : ''}`);
+}
+
+export async function ipsCommand(opts: GlobalOptions): Promise<void> {
+  const rows = await listRows(opts);
+  const running = rows.filter((r) => r.state === 'running');
+  for (const r of running.filter((x) => !x.ip)) process.stderr.write(`warning: ${r.name} is running but holds no DHCP lease yet\n`);
+  const withIp = running.filter((r) => r.ip);
+  if (opts.json) return printJson(withIp.map((r) => ({ name: r.name, ip: r.ip })));
+  for (const r of withIp) print(`${r.name} ${r.ip}`);
+}

@@ -1,0 +1,64 @@
+// Runs one operation per guest concurrently, reports progress per guest, and summarises.
+// One guest's failure never hides another's result; the exit code says whether all succeeded.
+import { SpecError, RefusedError } from '../errors.js';
+
+export interface GuestResult {
+  name: string;
+  ok: boolean;
+  /** What happened: "created", "up to date", "removed", … */
+  outcome: string;
+  ip?: string;
+  changes?: string[];
+  error?: string;
+  seconds: number;
+}
+
+export type Progress = (stage: string) => void;
+
+export interface RunOptions {
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Prints "[guest +1.2s] stage" lines on stderr. */
+export function progressFor(name: string, started: number, quiet = false): Progress {
+  return (stage) => {
+    if (!quiet) process.stderr.write(`[${name} +${((Date.now() - started) / 1000).toFixed(1)}s] ${stage}\n`);
+  };
+}
+
+export async function forEachGuest<T extends { name: string }>(
+  items: T[],
+  op: (item: T, progress: Progress) => Promise<Omit<GuestResult, 'name' | 'ok' | 'seconds'>>,
+  opts: RunOptions = {},
+): Promise<GuestResult[]> {
+  const results = await Promise.all(items.map(async (item): Promise<GuestResult> => {
+    const started = Date.now();
+    const progress = progressFor(item.name, started, opts.quiet || opts.json);
+    try {
+      const r = await op(item, progress);
+      return { name: item.name, ok: true, seconds: (Date.now() - started) / 1000, ...r };
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      if (!(e instanceof SpecError) && !(e instanceof RefusedError) && !(e instanceof Error && e.name === 'ToolError') && process.env.FLAKEVIRT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+      return { name: item.name, ok: false, outcome: 'failed', error, seconds: (Date.now() - started) / 1000 };
+    }
+  }));
+  if (results.some((r) => !r.ok)) process.exitCode = results.some((r) => r.error && /invalid spec|cannot use|cannot bring up|qemu cannot read/.test(r.error)) ? 2 : 1;
+  return results;
+}
+
+/** The end-of-run table: one line per guest on stdout, errors in full on stderr. */
+export function printResults(results: GuestResult[], { json = false } = {}): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    return;
+  }
+  const w = Math.max(4, ...results.map((r) => r.name.length));
+  for (const r of results) {
+    const line = `${r.name.padEnd(w)}  ${(r.ip ?? '-').padEnd(15)}  ${r.outcome}${r.ok ? '' : ''} (${r.seconds.toFixed(1)} s)`;
+    process.stdout.write(`${line}\n`);
+    for (const c of r.changes ?? []) process.stdout.write(`${' '.repeat(w)}    changed: ${c}\n`);
+  }
+  for (const r of results.filter((x) => !x.ok)) process.stderr.write(`flakevirt: ${r.name}: ${r.error}\n`);
+}

@@ -1,0 +1,113 @@
+// A command's connection to one libvirt host: the spec, libvirt, host facts, network and leases.
+import { stat } from 'node:fs/promises';
+import { ToolError, SpecError } from '../errors.js';
+import type { Fleet, Guest } from '../model.js';
+import { Libvirt } from '../adapters/libvirt.js';
+import { readHostInfo, factsFor, type HostInfo } from '../adapters/host-facts.js';
+import { leaseSource, type LeaseSource } from '../adapters/lease-source.js';
+import { imageInfo, type ImageInfo } from '../adapters/disks.js';
+import { readTemplate } from '../adapters/templates.js';
+import { leaseTimeOf } from '../leases.js';
+import { renderDomain } from '../render/domain.js';
+import { guestPaths, type GuestPaths } from '../render/paths.js';
+import { fingerprint, guestState, type BaseImage, type HostFacts } from '../render/state.js';
+import type { Desired } from '../plan.js';
+import { checkQemuCanRead } from '../adapters/permissions.js';
+
+export interface NetworkInfo {
+  name: string;
+  bridge: string;
+  leaseTime: number;
+  leases: LeaseSource;
+}
+
+export interface GuestTarget {
+  guest: Guest;
+  paths: GuestPaths;
+  facts: HostFacts;
+  base: BaseImage;
+  baseInfo: ImageInfo;
+  xml: string;
+  desired: Desired;
+}
+
+export class Session {
+  private hostInfo?: Promise<HostInfo>;
+  private networks = new Map<string, Promise<NetworkInfo>>();
+  private images = new Map<string, Promise<ImageInfo>>();
+
+  private constructor(readonly lv: Libvirt, readonly fleet: Fleet | undefined) {}
+
+  static async open(uri: string, fleet?: Fleet): Promise<Session> {
+    return new Session(await Libvirt.open(uri), fleet);
+  }
+
+  close(): Promise<void> {
+    return this.lv.close();
+  }
+
+  host(): Promise<HostInfo> {
+    return (this.hostInfo ??= readHostInfo(this.lv));
+  }
+
+  /** The network with its bridge and lease source; starts it when `ensureActive` and it is down. */
+  network(name: string, { ensureActive = false } = {}): Promise<NetworkInfo> {
+    let p = this.networks.get(name);
+    if (!p) {
+      p = (async () => {
+        let info = await this.lv.virsh.networkInfo(name);
+        if (!info.exists) {
+          throw new ToolError({ message: `libvirt network "${name}" is not defined on ${this.lv.uri}; define it (virsh net-define /usr/share/libvirt/networks/default.xml) or set network: in the spec`, command: `virsh net-info ${name}` });
+        }
+        if (!info.active && ensureActive) {
+          await this.lv.virsh.networkStart(name);
+          info = await this.lv.virsh.networkInfo(name);
+        }
+        const leaseTime = leaseTimeOf(await this.lv.virsh.networkXml(name));
+        return { name, bridge: info.bridge, leaseTime, leases: await leaseSource(this.lv, name, info.bridge) };
+      })();
+      this.networks.set(name, p);
+    }
+    return p;
+  }
+
+  private image(path: string): Promise<ImageInfo> {
+    let p = this.images.get(path);
+    if (!p) this.images.set(path, (p = imageInfo(path)));
+    return p;
+  }
+
+  /** Everything `up`/`reimage` needs for a guest: rendered XML, base image, files. */
+  async target(guest: Guest): Promise<GuestTarget> {
+    const fleet = this.fleet!;
+    if (guest.boot.kind !== 'image') {
+      throw new SpecError([{ path: `guests.${guest.name}`, message: 'has no image:; building images through Nix comes with `flakevirt build` (issue 4). Give it a prebuilt qcow2 with image: for now' }], `cannot bring up ${guest.name}`);
+    }
+    const basePath = guest.boot.image;
+    const st = await stat(basePath);
+    const base: BaseImage = { path: basePath, id: `file:${basePath}:${st.size}:${Math.floor(st.mtimeMs)}` };
+    const baseInfo = await this.image(basePath);
+    if (baseInfo.backing) {
+      throw new SpecError([{ path: `guests.${guest.name}.image`, message: `${basePath} has a backing file of its own (${baseInfo.backing}); give flakevirt a standalone image (qemu-img convert -O qcow2 …)` }], `cannot use ${basePath}`);
+    }
+    const info = await this.host();
+    if (this.lv.isLocal) {
+      const files = [basePath, ...(guest.boot.kernel ? [guest.boot.kernel] : []), ...(guest.boot.initrd ? [guest.boot.initrd] : [])];
+      for (const f of files) await checkQemuCanRead(f, info.qemuLabel, guest.name);
+    }
+    const needsQemuNvme = guest.disks.some((d) => d.bus === 'nvme' && (d.mdts !== undefined || d.atomic || d.nawun !== undefined || d.nawupf !== undefined));
+    const facts = factsFor(info, guest.accel, needsQemuNvme);
+    const templateText = await readTemplate(guest.template);
+    const xml = renderDomain({ fleet, guest, host: facts, base, templateText });
+    const state = guestState(fleet, guest, base, facts, templateText);
+    const paths = guestPaths(fleet.pool, guest.name);
+    const desired: Desired = {
+      state,
+      fingerprint: fingerprint(state),
+      root: paths.root,
+      manifest: paths.manifest,
+      disks: guest.disks.map((disk) => ({ disk, path: paths.disk(disk) })),
+    };
+    return { guest, paths, facts, base, baseInfo, xml, desired };
+  }
+}
