@@ -28,6 +28,13 @@ export async function writeManifest(paths: GuestPaths, m: Manifest): Promise<voi
   await rename(tmp, paths.manifest);
 }
 
+/** Removes files left half-made by an interrupted run (call with the guest's lock held). */
+export async function removePartials(paths: GuestPaths): Promise<string[]> {
+  const names = (await readdir(paths.dir).catch(() => [] as string[])).filter((n) => /\.partial-\d+$/.test(n));
+  for (const n of names) await rm(`${paths.dir}/${n}`, { force: true });
+  return names;
+}
+
 /** Deletes the files the manifest lists (and leftovers of interrupted creations), then the directory if empty. */
 export async function removeGuestDir(paths: GuestPaths, manifest: Manifest | undefined): Promise<string[]> {
   const files = new Set([...(manifest?.files ?? []), paths.console]);

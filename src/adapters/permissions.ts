@@ -13,11 +13,18 @@ export async function checkQemuCanRead(file: string, label: string | undefined, 
   if (!readable) {
     throw new SpecError([{ path: `guests.${guest}`, message: `${file} is not readable by qemu (uid ${who.uid}); flakevirt does not relabel shared base files: run "chmod o+r ${file}"` }], 'qemu cannot read a file');
   }
-  for (let dir = dirname(file); dir !== '/'; dir = dirname(dir)) {
-    const d = await stat(dir);
-    const search = (d.mode & 0o001) !== 0 || (d.uid === who.uid && (d.mode & 0o100) !== 0) || (d.gid === who.gid && (d.mode & 0o010) !== 0);
+  await checkQemuCanReach(dirname(file), label, `guests.${guest}`);
+}
+
+/** Throws a SpecError when qemu could not traverse `dir` and every directory above it. */
+export async function checkQemuCanReach(dir: string, label: string | undefined, specPath: string): Promise<void> {
+  const who = parseLabel(label);
+  if (!who || who.uid === 0) return;
+  for (let d = dir; d !== '/'; d = dirname(d)) {
+    const st = await stat(d);
+    const search = (st.mode & 0o001) !== 0 || (st.uid === who.uid && (st.mode & 0o100) !== 0) || (st.gid === who.gid && (st.mode & 0o010) !== 0);
     if (!search) {
-      throw new SpecError([{ path: `guests.${guest}`, message: `qemu (uid ${who.uid}) cannot reach ${file}: directory ${dir} is not searchable; run "chmod o+x ${dir}" or move the file` }], 'qemu cannot read a file');
+      throw new SpecError([{ path: specPath, message: `qemu (uid ${who.uid}) cannot reach ${dir}: directory ${d} is not searchable; run "chmod o+x ${d}" or choose another directory` }], 'qemu cannot reach a directory');
     }
   }
 }

@@ -2,7 +2,7 @@
 import type { Action } from '../plan.js';
 import type { Session, GuestTarget } from './session.js';
 import { createDisk, createOverlay, exists, removeFile } from '../adapters/disks.js';
-import { readManifest, writeManifest, MANIFEST_VERSION } from '../adapters/guest-dir.js';
+import { readManifest, removePartials, writeManifest, MANIFEST_VERSION } from '../adapters/guest-dir.js';
 import { parseLabel } from '../adapters/host-facts.js';
 import { leaseSnapshot, waitForLease } from '../adapters/wait-lease.js';
 import type { Lease } from '../leases.js';
@@ -35,6 +35,7 @@ export async function execute(s: Session, t: GuestTarget, actions: Action[], pro
         const old = await readManifest(paths);
         const files = [...new Set([...(old?.files ?? []), ...ownedFiles(t)])];
         await writeManifest(paths, { flakevirt: MANIFEST_VERSION, guest: guest.name, spec: s.fleet!.specPath, files });
+        for (const n of await removePartials(paths)) progress(`removed ${n}, left by an interrupted run`);
         break;
       }
       case 'create-root':

@@ -3,6 +3,7 @@ import { RefusedError } from '../errors.js';
 import { planUp } from '../plan.js';
 import { lockGuest } from '../adapters/lock.js';
 import { mkdir } from 'node:fs/promises';
+import { checkQemuCanReach } from '../adapters/permissions.js';
 import { loadFleet, pickGuests, type GlobalOptions } from './context.js';
 import { Session } from './session.js';
 import { observe } from './observe.js';
@@ -21,6 +22,7 @@ export async function upCommand(opts: UpOptions): Promise<void> {
   try {
     await s.network(fleet.network, { ensureActive: true });
     await mkdir(fleet.pool, { recursive: true, mode: 0o755 });
+    if (s.lv.isLocal) await checkQemuCanReach(fleet.pool, (await s.host()).qemuLabel, 'pool');
     const results = await forEachGuest(guests, async (guest, progress) => {
       const lock = await lockGuest(`${fleet.pool}/.locks`, guest.name, { onWait: (pid) => progress(`waiting for flakevirt process ${pid}, which holds this guest`) });
       try {

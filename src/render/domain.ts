@@ -5,6 +5,7 @@ import { xmlEscape as x } from '../escape/xml.js';
 import { qemuOptions } from '../escape/qemu.js';
 import { buildXml, parseXml, type XmlNode } from './xml.js';
 import { guestPaths } from './paths.js';
+import { uuidFor } from './identity.js';
 import { fingerprint, guestState, type BaseImage, type HostFacts } from './state.js';
 
 export const METADATA_NS = 'http://flakevirt.dev/xmlns/guest/1';
@@ -43,6 +44,7 @@ export function renderDomain(input: DomainInput): string {
 
   domain['@_type'] = host.domainType;
   domain.name = text(guest.name);
+  domain.uuid = text(uuidFor(guest.name));
   domain.memory = text(Math.floor(guest.memoryBytes / 1024), { unit: 'KiB' });
   delete domain.currentMemory;
   domain.vcpu = text(guest.vcpus, { placement: 'static' });

@@ -26,3 +26,12 @@ export function nvmeById(serial: string, nsid: number): string {
 export function virtioById(serial: string): string {
   return `/dev/disk/by-id/virtio-${serial}`;
 }
+
+/** A stable domain UUID from the guest name: redefining a domain needs the UUID it was defined with. */
+export function uuidFor(guest: string): string {
+  const h = createHash('sha256').update(`flakevirt-uuid:${guest}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50; // version 5 layout (name-based, SHA)
+  h[8] = (h[8]! & 0x3f) | 0x80; // RFC 4122 variant
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+}

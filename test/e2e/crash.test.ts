@@ -1,0 +1,89 @@
+// Crash safety and concurrency on a real libvirtd: SIGKILL in the middle of `up`, then re-run;
+// two `up` runs on one spec at once. The end state must be one correct fleet with nothing left over.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { e2eSkipReason, TestHost, tinyGuest, type RunResult } from '../helpers/testhost.js';
+
+const skip = e2eSkipReason();
+const host = skip ? undefined : new TestHost('crash');
+let spec = '';
+let pool = '';
+
+/** Resolves when the child's stderr shows `pattern`; the child is then killed with SIGKILL. */
+function killWhen(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve) => {
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (pattern.test(err)) {
+        // The real flakevirt is the node process inside the namespaces: kill the whole group.
+        try { process.kill(-child.pid!, 'SIGKILL'); } catch { child.kill('SIGKILL'); }
+      }
+    });
+    child.on('exit', () => resolve(err));
+  });
+}
+
+function finish(child: ChildProcess): Promise<RunResult> {
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    const t = Date.now();
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (status) => resolve({ status, stdout, stderr, ms: Date.now() - t }));
+  });
+}
+
+describe.skipIf(skip)('crash safety and concurrency', () => {
+  beforeAll(() => {
+    host!.up();
+    spec = join(host!.scratch, 'flakevirt.yaml');
+    pool = join(host!.scratch, 'pool');
+    const g = tinyGuest();
+    writeFileSync(spec, `pool: ${pool}
+accel: tcg
+defaults: { memory: 384MiB, vcpus: 1, diskSize: 1GiB }
+guests:
+  cr-a:
+    image: ${g.base}
+    kernel: ${g.kernel}
+    initrd: ${g.initrd}
+    cmdline: console=ttyS0 quiet
+    disks: { /dev/nvme0n1: { size: 16MiB }, /dev/vdb: { size: 16MiB } }
+`);
+  });
+  afterAll(() => host?.down());
+
+  it.each([
+    ['after the root overlay', /creating \/dev\/nvme0n1/],
+    ['after define', /defining domain/],
+    ['while waiting for the lease', /waiting for a fresh DHCP lease/],
+  ])('SIGKILL %s, then up again converges', async (_when, pattern) => {
+    const child = host!.spawnFlakevirt('up', '-f', spec);
+    await killWhen(child, pattern);
+    const r = host!.flakevirt('up', '-f', spec, '--timeout', '120');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/cr-a\s+\d+\.\d+\.\d+\.\d+/);
+    expect(host!.virsh('domstate', 'cr-a').trim()).toBe('running');
+    const files = readdirSync(join(pool, 'cr-a')).sort();
+    expect(files).toEqual(['console.log', 'flakevirt-guest.json', 'nvme0n1.raw', 'root.qcow2', 'vdb.raw']);
+    const down = host!.flakevirt('down', '-f', spec);
+    expect(down.status, down.stderr).toBe(0);
+    expect(existsSync(join(pool, 'cr-a'))).toBe(false);
+    expect(host!.virsh('list', '--all', '--name').trim()).toBe('');
+  });
+
+  it('two up runs at once end in one correct fleet', async () => {
+    const [a, b] = await Promise.all([finish(host!.spawnFlakevirt('up', '-f', spec)), finish(host!.spawnFlakevirt('up', '-f', spec))]);
+    expect(a.status, a.stderr).toBe(0);
+    expect(b.status, b.stderr).toBe(0);
+    const outcomes = [a.stdout, b.stdout].map((o) => /cr-a\s+\S+\s+(.*) \(/.exec(o)?.[1]);
+    expect(outcomes.sort()).toEqual(['created', 'running and up to date']);
+    expect(host!.virsh('list', '--all', '--name').trim()).toBe('cr-a');
+    expect(readdirSync(join(pool, 'cr-a')).filter((f) => f.includes('partial'))).toEqual([]);
+    expect(host!.flakevirt('down', '--all', '-f', spec).status).toBe(0);
+  });
+});
