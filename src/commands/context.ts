@@ -2,6 +2,7 @@
 import { SpecError } from '../errors.js';
 import { findSpec, loadSpec, type LoadedSpec } from '../spec/load.js';
 import { packagePath } from '../package-root.js';
+import { run } from '../adapters/run.js';
 
 export interface GlobalOptions {
   spec?: string;
@@ -16,6 +17,10 @@ export const EXAMPLE_SPEC = packagePath('examples', 'tiny-fleet.yaml');
 export async function loadFleet(opts: GlobalOptions, { allowExample = false } = {}): Promise<LoadedSpec> {
   const path = findSpec(opts.spec) ?? (allowExample ? EXAMPLE_SPEC : undefined);
   if (!path) throw new SpecError([{ path: '', message: 'no flakevirt.yaml in this directory; pass -f/--spec FILE' }], 'no spec');
+  if (path === EXAMPLE_SPEC) {
+    process.stderr.write(`flakevirt: no flakevirt.yaml here; using the built-in example fleet (${EXAMPLE_SPEC})\n`);
+    await ensureTinyGuest();
+  }
   const loaded = await loadSpec(path, { connect: opts.connect ?? process.env.LIBVIRT_DEFAULT_URI });
   for (const w of loaded.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
   return loaded;
@@ -37,4 +42,9 @@ export function print(line = ''): void {
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Builds the example's tiny guest from Debian packages unless it is cached already. */
+async function ensureTinyGuest(): Promise<void> {
+  await run('bash', [packagePath('scripts', 'tiny-guest.sh')], 'building the tiny example guest from Debian packages (scripts/tiny-guest.sh)');
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One command for a fresh Debian host: install everything, build flakevirt, make sure libvirt and
+# its default network run, and bring up the built-in example fleet (two tiny guests with an NVMe
+# and a virtio-blk disk each). Ends by printing the guests and their IPs.
+#   sudo scripts/setup.sh            install + example fleet
+#   sudo scripts/setup.sh --no-up    install only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "setup: run as root (sudo scripts/setup.sh): it installs packages and uses qemu:///system" >&2; exit 1; }
+
+# FLAKEVIRT_SKIP_INSTALL=1: packages and node_modules are there already (e.g. a re-run offline).
+if [ "${FLAKEVIRT_SKIP_INSTALL:-}" != 1 ]; then
+  bash scripts/install-host-packages.sh
+  npm ci --no-audit --no-fund
+fi
+npm run -s build
+ln -sf "$PWD/dist/cli.js" /usr/local/bin/flakevirt
+
+# libvirt: started by systemd on a normal host; started here by hand where there is no systemd.
+if ! virsh -q -c qemu:///system version >/dev/null 2>&1; then
+  if [ -d /run/systemd/system ]; then
+    systemctl enable --now virtlogd.socket libvirtd.socket libvirtd.service
+  else
+    pgrep -x virtlogd >/dev/null || virtlogd -d
+    libvirtd -d
+  fi
+  for _ in $(seq 1 100); do virsh -q -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+virsh -q -c qemu:///system net-info default >/dev/null 2>&1 || virsh -q -c qemu:///system net-define /usr/share/libvirt/networks/default.xml
+virsh -q -c qemu:///system net-autostart default >/dev/null 2>&1 || true
+
+[ "${1:-}" = --no-up ] && { echo "setup: installed; run 'flakevirt up' to bring up the example fleet"; exit 0; }
+
+cd "$(mktemp -d)"    # no flakevirt.yaml here: `up` takes the built-in example
+flakevirt up
+echo
+flakevirt list
+echo
+echo "# guest IPs"
+flakevirt ips
