@@ -4,8 +4,6 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createRequire } from 'node:module';
 import { NotImplementedError, RefusedError, SpecError, ToolError } from './errors.js';
-import { validateCommand } from './commands/validate.js';
-import { renderCommand } from './commands/render.js';
 import { commands as provisioning } from './commands/registry.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -24,11 +22,11 @@ async function main(argv: string[]): Promise<void> {
     .option('spec', { alias: 'f', type: 'string', describe: 'spec file (default: ./flakevirt.yaml)', global: true })
     .option('connect', { alias: 'c', type: 'string', describe: 'libvirt URI (default: spec connect:, $LIBVIRT_DEFAULT_URI, qemu:///system)', global: true })
     .option('json', { type: 'boolean', describe: 'machine-readable output', global: true })
-    .command('validate', 'check the spec and summarise it', {}, (a) => validateCommand(a as never))
+    .command('validate', 'check the spec and summarise it', {}, async (a) => (await import('./commands/validate.js')).validateCommand(a as never))
     .command('render <guest>', "print a guest's rendered flake.nix, default.nix and domain XML", (y) => y
       .positional('guest', { type: 'string', demandOption: true })
       .option('nvme', { choices: ['native', 'commandline'] as const, describe: 'NVMe form to render (default: commandline)' }),
-    (a) => renderCommand(a as never))
+    async (a) => (await import('./commands/render.js')).renderCommand(a as never))
     .example('$0 validate -f fleet.yaml', 'check a spec')
     .example('$0 render xfs-4k', 'show what flakevirt would hand to nix and libvirt');
   for (const c of provisioning) cli = cli.command(c);

@@ -1,5 +1,4 @@
 // Runs an external command; a failure becomes a ToolError with the command line and its stderr.
-import { execa } from 'execa';
 import { ToolError } from '../errors.js';
 
 export interface RunOptions {
@@ -10,6 +9,7 @@ export interface RunOptions {
 
 /** Runs `file args…` without a shell and returns stdout; throws ToolError on failure. */
 export async function run(file: string, args: readonly string[], what: string, opts: RunOptions = {}): Promise<string> {
+  const { execa } = await import('execa'); // loaded on first use: keeps CLI start-up short
   const r = await execa(file, args, {
     reject: false,
     stripFinalNewline: false,

@@ -1,6 +1,7 @@
 // What every command gets: the global options and a way to print.
 import { SpecError } from '../errors.js';
-import { findSpec, loadSpec, type LoadedSpec } from '../spec/load.js';
+import type { LoadedSpec } from '../spec/load.js';
+import { findSpec } from '../spec/find.js';
 import { packagePath } from '../package-root.js';
 import { run } from '../adapters/run.js';
 
@@ -17,6 +18,7 @@ export const EXAMPLE_SPEC = packagePath('examples', 'tiny-fleet.yaml');
 export async function loadFleet(opts: GlobalOptions, { allowExample = false } = {}): Promise<LoadedSpec> {
   const path = findSpec(opts.spec) ?? (allowExample ? EXAMPLE_SPEC : undefined);
   if (!path) throw new SpecError([{ path: '', message: 'no flakevirt.yaml in this directory; pass -f/--spec FILE' }], 'no spec');
+  const { loadSpec } = await import('../spec/load.js');
   if (path === EXAMPLE_SPEC) {
     process.stderr.write(`flakevirt: no flakevirt.yaml here; using the built-in example fleet (${EXAMPLE_SPEC})\n`);
     await ensureTinyGuest();

@@ -1,28 +1,20 @@
 // Reading a spec from disk: the only I/O of the spec layer (the file, ssh key files, referenced files).
 import { readFile, access, constants } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { resolve, dirname } from 'node:path';
+import { dirname } from 'node:path';
 import { SpecError, type SpecIssue } from '../errors.js';
 import type { Fleet, Warning } from '../model.js';
 import { parseSpec } from './parse.js';
 import { normalize } from './normalize.js';
 import { BUILTIN_TEMPLATES } from './defaults.js';
 
-export const SPEC_FILE = 'flakevirt.yaml';
+export { SPEC_FILE, findSpec } from './find.js';
 
 export interface LoadedSpec {
   fleet: Fleet;
   warnings: Warning[];
   /** Directory of the spec file (where .flakevirt/ goes). */
   dir: string;
-}
-
-/** The spec path: -f, else ./flakevirt.yaml; undefined when neither exists. */
-export function findSpec(given: string | undefined, cwd = process.cwd()): string | undefined {
-  if (given) return resolve(cwd, given);
-  const here = resolve(cwd, SPEC_FILE);
-  return existsSync(here) ? here : undefined;
 }
 
 /** Reads, validates and normalises a spec; throws SpecError listing every problem. */

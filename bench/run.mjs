@@ -1,0 +1,176 @@
+#!/usr/bin/env node
+// flakevirt benchmarks: each figure is measured against the naive approach in the same run and
+// printed as a ratio. Run as root (the lease and reimage parts use a private libvirt test host).
+//   npm run bench                 all parts
+//   node bench/run.mjs --sizes 1,4,8 --rounds 5 --boots 3 --only overlay,lease
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, writeSync, closeSync, rmSync, statSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import { randomFillSync } from 'node:crypto';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createOverlay, imageInfo } from '../dist/adapters/disks.js';
+import { freshLease, parseVirshLeases, parseStatusFile } from '../dist/leases.js';
+import { macFor } from '../dist/render/identity.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = Object.fromEntries(process.argv.slice(2).reduce((a, x, i, all) => (x.startsWith('--') ? [...a, [x.slice(2), all[i + 1]]] : a), []));
+const sizes = (args.sizes ?? '1,4').split(',').map(Number);
+const rounds = Number(args.rounds ?? 5);
+const boots = Number(args.boots ?? 3);
+const only = args.only ? args.only.split(',') : ['overlay', 'lease', 'reimage', 'read'];
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (ms) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(0));
+const rows = [];
+
+// 1. Root disk: overlay (flakevirt) vs full copy of the base image (the peers' way), warm cache.
+async function overlayBench() {
+  const dir = mkdtempSync('/var/tmp/flakevirt-bench-');
+  try {
+    for (const gib of sizes) {
+      const raw = join(dir, `base-${gib}.raw`);
+      const base = join(dir, `base-${gib}.qcow2`);
+      const chunk = Buffer.alloc(64 << 20);
+      const fd = openSync(raw, 'w');
+      for (let i = 0; i < gib * 16; i++) writeSync(fd, randomFillSync(chunk));
+      closeSync(fd);
+      execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, base]);
+      rmSync(raw);
+      const info = await imageInfo(base);
+      execFileSync('cat', [base], { stdio: ['ignore', 'ignore', 'ignore'] }); // warm the page cache
+      const over = [];
+      const copy = [];
+      for (let r = 0; r < rounds; r++) {
+        const o = join(dir, `o-${r}.qcow2`);
+        let t = performance.now();
+        await createOverlay(o, base, info, 1 << 30);
+        over.push(performance.now() - t);
+        rmSync(o);
+        const c = join(dir, `c-${r}.qcow2`);
+        t = performance.now();
+        execFileSync('cp', ['--reflink=never', '--sparse=never', base, c]);
+        copy.push(performance.now() - t);
+        rmSync(c);
+      }
+      rows.push([`root disk, ${gib} GiB base (median of ${rounds})`, `overlay ${fmt(median(over))} ms`, `full copy ${fmt(median(copy))} ms`, `${(median(copy) / median(over)).toFixed(0)}× faster`]);
+      rmSync(base);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// A private libvirt host with one tiny guest, for the lease and reimage parts.
+const TH = join(ROOT, 'scripts', 'testhost.sh');
+const CLI = join(ROOT, 'dist', 'cli.js');
+function inHost(cmd) {
+  return spawnSync(TH, ['exec', 'bench', '--', ...cmd], { encoding: 'utf8' });
+}
+function setupHost() {
+  execFileSync(TH, ['up', 'bench'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const tiny = execFileSync(join(ROOT, 'scripts', 'tiny-guest.sh'), { encoding: 'utf8' }).trim();
+  const dir = mkdtempSync('/var/tmp/flakevirt-bench-');
+  chmodSync(dir, 0o755);
+  const spec = join(dir, 'flakevirt.yaml');
+  writeFileSync(spec, `pool: ${dir}/pool\naccel: tcg\nguests:\n  bench-1: { memory: 512MiB, vcpus: 1, diskSize: 1GiB, image: ${tiny}/base.qcow2, kernel: ${tiny}/vmlinuz, initrd: ${tiny}/initrd.img, cmdline: "console=ttyS0 quiet", disks: { /dev/vdb: { size: 64MiB } } }\n`);
+  return { dir, spec };
+}
+
+/** Runs flakevirt in the host; returns exit status and the arrival time (ms, epoch) of each stderr line. */
+function timedFlakevirt(argv) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const p = spawn(TH, ['exec', 'bench', '--', process.execPath, CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines = [];
+    let buf = '';
+    p.stderr.on('data', (d) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        lines.push({ at: Date.now(), text: buf.slice(0, i) });
+        buf = buf.slice(i + 1);
+      }
+    });
+    p.stdout.resume();
+    p.on('exit', (status) => resolve({ status, t0, end: Date.now(), lines }));
+  });
+}
+const when = (run, re) => run.lines.find((l) => re.test(l.text))?.at;
+
+// 2 + 3. Lease detection latency (vs a 3 s virsh poll loop watching the same boot) and reimage overhead.
+async function leaseAndReimageBench() {
+  const { dir, spec } = setupHost();
+  const statusFile = '/run/flakevirt-testhost/bench/lib/dnsmasq/virbr0.status';
+  const mac = macFor('bench-1');
+  try {
+    const up = await timedFlakevirt(['up', '-f', spec, '--timeout', '120']);
+    if (up.status !== 0) throw new Error('bench: up failed');
+    const fv = [];
+    const naive = [];
+    const overhead = [];
+    for (let b = 0; b < boots; b++) {
+      // The naive loop: `virsh net-dhcp-leases --mac` every 3 s until the lease changes.
+      const before = new Map(parseStatusFile(readFileSync(statusFile, 'utf8')).filter((l) => l.mac === mac).map((l) => [l.ip, l.expiry]));
+      const startedAt = Math.floor(Date.now() / 1000);
+      let naiveAt;
+      let stop = false;
+      const poller = (async () => {
+        while (!stop && !naiveAt) {
+          const out = inHost(['virsh', '-q', '-c', 'qemu:///system', 'net-dhcp-leases', 'default', '--mac', mac]).stdout;
+          if (freshLease(parseVirshLeases(out), { mac, startedAt, leaseTime: 3600, before })) naiveAt = Date.now();
+          else await new Promise((r) => setTimeout(r, 3000));
+        }
+      })();
+      const run = await timedFlakevirt(['reimage', '-f', spec, '--timeout', '120']);
+      const ack = statSync(statusFile).mtimeMs; // the leaseshelper rewrites it on DHCPACK
+      await Promise.race([poller, new Promise((r) => setTimeout(r, 8000))]);
+      stop = true;
+      const seen = when(run, /\] lease /);
+      fv.push(seen - ack);
+      if (naiveAt) naive.push(naiveAt - ack);
+      // Reimage overhead: everything but destroy (libvirt/kernel), virsh start and the guest's boot.
+      const tStop = when(run, /\] stopping/);
+      const tStopped = when(run, /replacing root overlay/);
+      const tStart = when(run, /\] starting/);
+      const tStarted = when(run, /waiting for a fresh DHCP lease/);
+      const total = run.end - run.t0;
+      const destroy = tStopped - tStop;
+      const start = tStarted - tStart;
+      const boot = ack - tStarted;
+      overhead.push({ total, destroy, start, boot, own: total - destroy - start - boot });
+    }
+    rows.push([`lease detection after DHCPACK (median of ${boots} boots)`, `flakevirt ${fmt(median(fv))} ms`, `3 s virsh poll ${naive.length ? fmt(median(naive)) : '-'} ms`, naive.length ? `${(median(naive) / Math.max(1, median(fv))).toFixed(0)}× sooner` : '']);
+    const m = (k) => median(overhead.map((o) => o[k]));
+    rows.push([`reimage (median of ${boots})`, `total ${fmt(m('total'))} ms`, `destroy ${fmt(m('destroy'))} + start ${fmt(m('start'))} + boot ${fmt(m('boot'))} ms`, `flakevirt's own ${fmt(m('own'))} ms`]);
+  } finally {
+    inHost([process.execPath, CLI, 'down', '--all', '-f', spec]);
+    spawnSync(TH, ['down', 'bench']);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// 4. Read path: whole-process time of `list` and `ips` (Node start-up included) vs `virsh list` + a virsh call per domain.
+async function readBench() {
+  const env = { ...process.env, LIBVIRT_DEFAULT_URI: 'test:///default' };
+  const time = (cmd, a) => {
+    const xs = [];
+    for (let r = 0; r < rounds; r++) {
+      const t = performance.now();
+      spawnSync(cmd, a, { env, stdio: 'ignore', cwd: '/' });
+      xs.push(performance.now() - t);
+    }
+    return median(xs);
+  };
+  const list = time(process.execPath, [CLI, 'list', '--json']);
+  const version = time(process.execPath, [CLI, '--version']);
+  rows.push([`read path on test:///default (median of ${rounds})`, `flakevirt list ${fmt(list)} ms`, `flakevirt --version ${fmt(version)} ms`, '']);
+}
+
+if (only.includes('overlay')) await overlayBench();
+if (process.getuid() === 0 && (only.includes('lease') || only.includes('reimage'))) await leaseAndReimageBench();
+else if (only.includes('lease')) rows.push(['lease detection / reimage', 'skipped: needs root', '', '']);
+if (only.includes('read')) await readBench();
+
+const host = `${execFileSync('nproc').toString().trim()} cores, ${(Number(execFileSync('awk', ['/MemTotal/ {print $2}', '/proc/meminfo']).toString()) / 1048576).toFixed(0)} GiB, ${execFileSync('qemu-system-x86_64', ['--version']).toString().split('\n')[0]}`;
+console.log(`flakevirt benchmarks — ${host}\n`);
+const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+for (const r of rows) console.log(r.map((c, i) => (c ?? '').padEnd(w[i])).join('  │  '));
