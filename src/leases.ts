@@ -3,7 +3,7 @@
 // dnsmasq keeps leases across guest restarts, so right after a restart the old lease is still
 // listed. A lease counts for this boot only if it was granted after the boot began: its expiry
 // minus the network's lease time is at or after the start, or its expiry moved past the value
-// recorded just before the start.
+// recorded just before the start (for a lease seen then, only the latter counts).
 
 export interface Lease {
   ip: string;
@@ -28,8 +28,10 @@ export function freshLease(leases: readonly Lease[], q: FreshLeaseQuery): Lease 
   const mine = leases.filter((l) => l.mac.toLowerCase() === q.mac.toLowerCase() && l.ip.includes('.'));
   const fresh = mine.filter((l) => {
     if (l.expiry === 0) return !q.before.has(l.ip); // infinite leases: only a new one can be told apart
+    // Seen before the start: fresh only if dnsmasq has granted it again since (its expiry moved).
+    // This also covers a lease granted in the same second as the start, which the time test can't.
     const prior = q.before.get(l.ip);
-    if (prior !== undefined && l.expiry > prior) return true;
+    if (prior !== undefined) return l.expiry > prior;
     return l.expiry - q.leaseTime >= q.startedAt;
   });
   return fresh.sort((a, b) => b.expiry - a.expiry)[0];

@@ -86,10 +86,10 @@ export function renderDomain(input: DomainInput): string {
   list('disk').push(rootDisk(paths.root, base.path));
   const nvme = guest.disks.filter((d): d is NvmeDisk => d.bus === 'nvme');
   const virtio = guest.disks.filter((d): d is VirtioDisk => d.bus === 'virtio');
-  for (const d of virtio) list('disk').push(virtioDisk(d, paths.disk(d)));
+  for (const d of virtio) list('disk').push(extraDisk(d, paths.disk(d)));
   if (host.nvme === 'native') {
     for (const c of controllers(nvme)) list('controller').push({ ...attrs({ type: 'nvme', index: c[0]!.controller }), serial: text(c[0]!.serial) });
-    for (const d of nvme) list('disk').push(nativeNvmeDisk(d, paths.disk(d)));
+    for (const d of nvme) list('disk').push(extraDisk(d, paths.disk(d)));
   } else if (nvme.length) {
     domain['@_xmlns:qemu'] = QEMU_NS;
     const args = nvmeArguments(nvme, (d) => paths.disk(d));
@@ -130,25 +130,14 @@ function blockio(d: Disk): XmlNode | undefined {
   return attrs({ logical_block_size: d.logicalBlockSize, physical_block_size: d.physicalBlockSize });
 }
 
-function virtioDisk(d: VirtioDisk, file: string): XmlNode {
+/** An extra disk as a native libvirt <disk> on the virtio bus or (libvirt ≥ 11.5) the NVMe bus. */
+function extraDisk(d: Disk, file: string): XmlNode {
   const io = blockio(d);
   return {
     ...attrs({ type: 'file', device: 'disk' }),
     driver: attrs({ name: 'qemu', type: d.format, cache: 'none', io: 'native', discard: 'unmap' }),
     source: attrs({ file }),
-    target: attrs({ dev: d.name, bus: 'virtio' }),
-    serial: text(d.serial),
-    ...(io && { blockio: io }),
-  };
-}
-
-function nativeNvmeDisk(d: NvmeDisk, file: string): XmlNode {
-  const io = blockio(d);
-  return {
-    ...attrs({ type: 'file', device: 'disk' }),
-    driver: attrs({ name: 'qemu', type: d.format, cache: 'none', io: 'native', discard: 'unmap' }),
-    source: attrs({ file }),
-    target: attrs({ dev: d.name, bus: 'nvme' }),
+    target: attrs({ dev: d.name, bus: d.bus }),
     serial: text(d.serial),
     ...(io && { blockio: io }),
   };

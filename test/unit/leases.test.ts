@@ -18,6 +18,10 @@ describe('freshLease', () => {
     const renewed = { ...old, expiry: old.expiry + 5 };
     expect(freshLease([renewed], { mac, startedAt: start, leaseTime: 86400, before: new Map([[old.ip, old.expiry]]) })).toEqual(renewed);
   });
+  it('ignores a lease from the snapshot granted in the same second as the start', () => {
+    const sameSecond = { ip: '192.168.122.10', mac, expiry: start + 3600 };
+    expect(freshLease([sameSecond], { mac, startedAt: start, leaseTime: 3600, before: new Map([[sameSecond.ip, sameSecond.expiry]]) })).toBeUndefined();
+  });
   it('ignores other MACs and IPv6', () => {
     const other = { ip: '192.168.122.11', mac: '52:54:00:00:00:01', expiry: start + 3600 };
     const v6 = { ip: 'fd00::1', mac, expiry: start + 3600 };

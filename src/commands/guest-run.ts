@@ -1,0 +1,38 @@
+// The frame `up` and `reimage` share: load the spec, open libvirt, make sure the network and pool
+// are usable, then run one locked operation per guest concurrently and print the results.
+import { mkdir } from 'node:fs/promises';
+import type { Guest } from '../model.js';
+import { lockGuest } from '../adapters/lock.js';
+import { checkQemuCanReach } from '../adapters/permissions.js';
+import { loadFleet, pickGuests, type GlobalOptions } from './context.js';
+import { Session } from './session.js';
+import { forEachGuest, printResults, type GuestResult, type Progress } from './runner.js';
+
+export interface GuestRunOptions extends GlobalOptions {
+  guests?: string[];
+}
+
+export async function runPerGuest(
+  opts: GuestRunOptions,
+  op: (s: Session, guest: Guest, progress: Progress) => Promise<Omit<GuestResult, 'name' | 'ok' | 'seconds'>>,
+): Promise<void> {
+  const { fleet } = await loadFleet(opts, { allowExample: true });
+  const guests = pickGuests(fleet.guests, opts.guests);
+  const s = await Session.open(fleet.connect, fleet);
+  try {
+    await s.network(fleet.network, { ensureActive: true });
+    await mkdir(fleet.pool, { recursive: true, mode: 0o755 });
+    if (s.lv.isLocal) await checkQemuCanReach(fleet.pool, (await s.host()).qemuLabel, 'pool');
+    const results = await forEachGuest(guests, async (guest, progress) => {
+      const lock = await lockGuest(`${fleet.pool}/.locks`, guest.name, { onWait: (pid) => progress(`waiting for flakevirt process ${pid}, which holds this guest`) });
+      try {
+        return await op(s, guest, progress);
+      } finally {
+        await lock.release();
+      }
+    }, opts);
+    printResults(results, opts);
+  } finally {
+    await s.close();
+  }
+}
