@@ -30,11 +30,26 @@ start_libvirtd() {
   return 1
 }
 
+# Stops everything in the namespace and removes it (used by down, and by up to clear a dead one).
+teardown() {
+  if alive; then
+    for d in $(inside virsh -q -c qemu:///system list --name 2>/dev/null); do inside virsh -q -c qemu:///system destroy "$d" >/dev/null 2>&1 || true; done
+  fi
+  if ip netns list | grep -qw "$ns"; then
+    pids=$(ip netns pids "$ns" || true)
+    [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
+    for _ in $(seq 1 100); do [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && break; sleep 0.1; done
+    ip netns del "$ns"
+  fi
+  rm -rf "$state"
+}
+
 case "$cmd" in
 up)
   if alive; then pid_of; exit 0; fi
-  rm -rf "$state"; mkdir -p "$state"/{etc,lib,log,cache}
-  ip netns add "$ns" 2>/dev/null || true
+  teardown   # a namespace left by a killed session: start from nothing
+  mkdir -p "$state"/{etc,lib,log,cache}
+  ip netns add "$ns"
   ip -n "$ns" link set lo up
   cp -a /etc/libvirt/. "$state/etc/"
   rm -f "$state"/etc/qemu/*.xml "$state"/etc/qemu/autostart/*.xml
@@ -72,16 +87,7 @@ restart-libvirtd)
   start_libvirtd
   ;;
 down)
-  if alive; then
-    for d in $(inside virsh -q -c qemu:///system list --name 2>/dev/null); do inside virsh -q -c qemu:///system destroy "$d" >/dev/null 2>&1 || true; done
-  fi
-  if ip netns list | grep -qw "$ns"; then
-    pids=$(ip netns pids "$ns" || true)
-    [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
-    for _ in $(seq 1 100); do [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && break; sleep 0.1; done
-    ip netns del "$ns"
-  fi
-  rm -rf "$state"
+  teardown
   ;;
 *) echo "testhost: unknown command $cmd" >&2; exit 2 ;;
 esac
