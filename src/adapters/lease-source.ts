@@ -16,7 +16,9 @@ export interface LeaseSource {
 
 export async function leaseSource(lv: Libvirt, network: string, bridge: string): Promise<LeaseSource> {
   const file = `${DNSMASQ_DIR}/${bridge}.status`;
-  if (lv.isLocal && bridge && (await access(DNSMASQ_DIR, constants.R_OK).then(() => true, () => false))) {
+  // FLAKEVIRT_LEASE_SOURCE=virsh forces the polling path that remote connections use (tests use it).
+  const forced = process.env.FLAKEVIRT_LEASE_SOURCE === 'virsh';
+  if (!forced && lv.isLocal && bridge && (await access(DNSMASQ_DIR, constants.R_OK).then(() => true, () => false))) {
     return {
       kind: 'status-file',
       read: async () => {

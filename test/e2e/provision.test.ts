@@ -22,7 +22,7 @@ guests:
   fv-a:
 ${boot.split(', ').map((kv) => `    ${kv}`).join('\n')}
 ${guestA}
-  fv-b: { ${boot} }
+  fv-b: { ${boot}, disks: { /dev/vdb: { size: 16MiB, format: qcow2 } } }
 ${extra}`);
 }
 
@@ -80,9 +80,26 @@ describe.skipIf(skip)('provisioning on a real libvirtd', () => {
     expect(disks.get('nvme0n1')).toMatchObject({ serial: 'fvnvme0', lbs: '4096', pbs: '4096', nsid: '1', size: String((64 * 1024 * 1024) / 512) });
     expect(disks.get('vdb')).toMatchObject({ serial: 'fv-vdb', size: String((32 * 1024 * 1024) / 512) });
     expect(disks.get('vda')).toBeDefined();
-    expect([...consoleDisks('fv-b').keys()].filter((n) => !n.startsWith('vda'))).toEqual([]);
+    expect([...consoleDisks('fv-b').keys()].sort()).toEqual(['vda', 'vdb']);
+    expect(consoleDisks('fv-b').get('vdb')).toMatchObject({ serial: 'fv-vdb', size: String((16 * 1024 * 1024) / 512) });
+    expect(readFileSync(join(pool, 'fv-b', 'vdb.qcow2')).subarray(0, 4).toString('latin1')).toBe('QFI\xfb');
     // NVMe backing files are named only in QEMU arguments: they must belong to qemu's user.
     expect(statSync(join(pool, 'fv-a', 'nvme0n1.raw')).uid).toBe(64055);
+  });
+
+  it('up starts a defined but inactive network, and names a missing one', () => {
+    host!.virsh('destroy', 'fv-a');
+    host!.virsh('destroy', 'fv-b');
+    host!.virsh('net-destroy', 'default');
+    const r = host!.flakevirt('up', '-f', spec, '--timeout', '120');
+    expect(r.status, r.stderr).toBe(0);
+    expect(host!.virsh('net-info', 'default')).toMatch(/Active:\s+yes/);
+    expect(r.stdout).toMatch(/^fv-a\s+\d+\.\d+\.\d+\.\d+\s+started/m);
+    const other = join(host!.scratch, 'nonet.yaml');
+    writeFileSync(other, readFileSync(spec, 'utf8').replace('accel: tcg', 'accel: tcg\nnetwork: lab'));
+    const missing = host!.flakevirt('up', '-f', other);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/libvirt network "lab" is not defined on qemu:\/\/\/system; define it .* or set network: in the spec/);
   });
 
   it('up again is a no-op that says so and does not restart anything', () => {
@@ -95,7 +112,7 @@ describe.skipIf(skip)('provisioning on a real libvirtd', () => {
   });
 
   it('list and ips report the guests and their leased IPs', () => {
-    const rows = JSON.parse(host!.flakevirt('list', '-f', spec, '--json').stdout) as Array<{ name: string; state: string; ip: string; disks: string[] }>;
+    const rows = JSON.parse(host!.flakevirt('status', '-f', spec, '--json').stdout) as Array<{ name: string; state: string; ip: string; disks: string[] }>;
     expect(rows.map((x) => [x.name, x.state])).toEqual([['fv-a', 'running'], ['fv-b', 'running']]);
     expect(rows[0]!.disks).toEqual(['/dev/nvme0n1', '/dev/vdb']);
     const ips = host!.flakevirt('ips', '-f', spec).stdout.trim().split('\n');
@@ -120,12 +137,12 @@ describe.skipIf(skip)('provisioning on a real libvirtd', () => {
     const fd = openSync(vdb, 'r+');
     writeSync(fd, Buffer.from('FLAKEVIRT-MARKER'), 0, 16, 4096);
     closeSync(fd);
-    const rootBefore = statSync(join(pool, 'fv-a', 'root.qcow2')).ino;
+    const rootBefore = statSync(join(pool, 'fv-a', 'root.qcow2')).birthtimeMs;
     const leaseBefore = leasesNow().find((l) => l.mac === macFor('fv-a'))!;
     const r = host!.flakevirt('reimage', 'fv-a', '-f', spec);
     expect(r.status, r.stderr).toBe(0);
     expect(resultLine(r.stdout, 'fv-a')).toMatch(/reimaged, extra disks kept/);
-    expect(statSync(join(pool, 'fv-a', 'root.qcow2')).ino).not.toBe(rootBefore);
+    expect(statSync(join(pool, 'fv-a', 'root.qcow2')).birthtimeMs).toBeGreaterThan(rootBefore); // a new file, not the old overlay
     expect(leasesNow().find((l) => l.mac === macFor('fv-a'))!.expiry).toBeGreaterThan(leaseBefore.expiry);
     const buf = Buffer.alloc(16);
     const fd2 = openSync(vdb, 'r');
@@ -135,8 +152,9 @@ describe.skipIf(skip)('provisioning on a real libvirtd', () => {
     expect(consoleDisks('fv-a').get('nvme0n1')).toBeDefined();
   });
 
-  it('reimage --wipe-disks recreates the extra disks', () => {
-    const r = host!.flakevirt('reimage', 'fv-a', '--wipe-disks', '-f', spec);
+  it('reimage --wipe-disks recreates the extra disks (leases polled through virsh, as for remote hosts)', () => {
+    const r = host!.flakevirtEnv({ FLAKEVIRT_LEASE_SOURCE: 'virsh' }, 'reimage', 'fv-a', '--wipe-disks', '-f', spec);
+    expect(r.stderr).toMatch(/waiting for a fresh DHCP lease on default \(virsh\)/);
     expect(r.status, r.stderr).toBe(0);
     const buf = Buffer.alloc(16);
     const fd = openSync(join(pool, 'fv-a', 'vdb.raw'), 'r');

@@ -61,6 +61,11 @@ export class TestHost {
     return this.exec([process.execPath, CLI, ...args]);
   }
 
+  /** The same with extra environment variables. */
+  flakevirtEnv(env: Record<string, string>, ...args: string[]): RunResult {
+    return this.exec(['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, CLI, ...args]);
+  }
+
   /** Starts flakevirt in the background (for kill and concurrency tests). */
   spawnFlakevirt(...args: string[]): ChildProcess {
     return spawn(TESTHOST, ['exec', this.name, '--', process.execPath, CLI, ...args], { cwd: this.scratch, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
