@@ -54,9 +54,14 @@ export interface Mount {
   autoFormat: boolean;
 }
 
-export type Boot =
-  | { kind: 'nix' }
-  | { kind: 'image'; image: string; kernel?: string; initrd?: string; cmdline?: string };
+/** Direct kernel boot (either kind of image may use it). */
+export interface DirectBoot {
+  kernel?: string;
+  initrd?: string;
+  cmdline?: string;
+}
+
+export type Boot = ({ kind: 'nix' } | { kind: 'image'; image: string }) & DirectBoot;
 
 export interface Guest {
   name: string;

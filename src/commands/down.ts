@@ -44,11 +44,13 @@ export async function downCommand(opts: DownOptions): Promise<void> {
     } else {
       for (const g of pickGuests(fleet!.guests, opts.guests)) targets.set(g.name, { name: g.name, dir: guestPaths(fleet!.pool, g.name).dir });
     }
+    const pools = new Set<string>(fleet ? [fleet.pool] : []);
     const results = await forEachGuest([...targets.values()], async (t, progress) => {
       const dom = await s.lv.domain(t.name);
       const owner = dom ? domainFacts(dom.xml).owner : undefined;
       if (dom && !owner) throw new RefusedError(foreign(t.name));
       const dir = owner?.dir || t.dir;
+      if (dir) pools.add(dirname(dir));
       const lock = dir ? await lockGuest(`${dirname(dir)}/.locks`, t.name, { onWait: (pid) => progress(`waiting for flakevirt process ${pid}`) }) : undefined;
       try {
         const removed: string[] = [];
@@ -74,8 +76,20 @@ export async function downCommand(opts: DownOptions): Promise<void> {
         await lock?.release();
       }
     }, opts);
+    await dropUnusedGcRoots(s, pools);
     printResults(results, opts);
   } finally {
     await s.close();
+  }
+}
+
+/** Drops the GC roots of Nix-built bases that no flakevirt domain on the connection uses any more. */
+async function dropUnusedGcRoots(s: Session, pools: Set<string>): Promise<void> {
+  const { gcRoots, dropGcRoot } = await import('../adapters/nix.js');
+  const inUse = (await s.lv.domains()).map((d) => domainFacts(d.xml).owner?.base).filter((b): b is string => !!b);
+  for (const pool of pools) {
+    for (const [link, storePath] of await gcRoots(`${pool}/.gcroots`)) {
+      if (!inUse.some((b) => b.startsWith(`${storePath}/`))) await dropGcRoot(link);
+    }
   }
 }

@@ -9,6 +9,11 @@ import type { Lease } from '../leases.js';
 import type { Progress } from './runner.js';
 import { formatSize } from '../spec/units.js';
 
+/** The GC root flakevirt keeps in the pool for a Nix-built base image. */
+export function gcRootLink(pool: string, storePath: string): string {
+  return `${pool}/.gcroots/${storePath.split('/').pop()}`;
+}
+
 export interface ExecuteOptions {
   timeoutMs: number;
 }
@@ -41,6 +46,8 @@ export async function execute(s: Session, t: GuestTarget, actions: Action[], pro
       case 'create-root':
         progress(`${a.replace ? 'replacing' : 'creating'} root overlay on ${t.base.path}`);
         if (a.replace) await removeFile(paths.root);
+        // A Nix-built base stays alive against nix-collect-garbage while a guest uses it.
+        if (t.base.storePath) await (await import('../adapters/nix.js')).addGcRoot(t.base.storePath, gcRootLink(s.fleet!.pool, t.base.storePath));
         await createOverlay(paths.root, t.base.path, t.baseInfo, guest.diskSizeBytes);
         break;
       case 'create-disk': {

@@ -6,23 +6,31 @@ import { lockGuest } from '../adapters/lock.js';
 import { checkQemuCanReach } from '../adapters/permissions.js';
 import { loadFleet, pickGuests, type GlobalOptions } from './context.js';
 import { Session } from './session.js';
-import { forEachGuest, printResults, type GuestResult, type Progress } from './runner.js';
+import { forEachGuest, printResults, progressFor, type GuestResult, type Progress } from './runner.js';
 
 export interface GuestRunOptions extends GlobalOptions {
   guests?: string[];
+  /** Re-pin the nixos-flake input before building. */
+  update?: boolean;
 }
 
 export async function runPerGuest(
   opts: GuestRunOptions,
   op: (s: Session, guest: Guest, progress: Progress) => Promise<Omit<GuestResult, 'name' | 'ok' | 'seconds'>>,
 ): Promise<void> {
-  const { fleet } = await loadFleet(opts, { allowExample: true });
+  const { fleet, dir } = await loadFleet(opts, { allowExample: true });
   const guests = pickGuests(fleet.guests, opts.guests);
   const s = await Session.open(fleet.connect, fleet);
   try {
     await s.network(fleet.network, { ensureActive: true });
     await mkdir(fleet.pool, { recursive: true, mode: 0o755 });
     if (s.lv.isLocal) await checkQemuCanReach(fleet.pool, (await s.host()).qemuLabel, 'pool');
+    if (guests.some((g) => g.boot.kind === 'nix')) {
+      const { buildImages } = await import('./build-images.js');
+      const started = Date.now();
+      const built = await buildImages(fleet, dir, guests, (name) => progressFor(name, started, opts.json), { update: opts.update ?? false });
+      for (const [name, b] of built) s.built.set(name, b);
+    }
     const results = await forEachGuest(guests, async (guest, progress) => {
       const lock = await lockGuest(`${fleet.pool}/.locks`, guest.name, { onWait: (pid) => progress(`waiting for flakevirt process ${pid}, which holds this guest`) });
       try {

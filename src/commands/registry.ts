@@ -15,11 +15,16 @@ const guestsArg = (y: Argv) => y.positional('guests', { type: 'string', array: t
 const timeoutOpt = (y: Argv) => y.option('timeout', { type: 'number', default: 300, describe: 'seconds to wait for each guest\'s DHCP lease' });
 
 export const commands: CommandModule[] = [
-  planned('build [guests..]', 'build guest images through Nix', 'issue 4'),
+  {
+    command: 'build [guests..]',
+    describe: 'render, lock and build the guests\' NixOS images through Nix (guests without image:)',
+    builder: (y) => guestsArg(y).option('update', { type: 'boolean', describe: 're-pin the nixos-flake input (nix flake lock --update-input)' }),
+    handler: async (a) => (await import('./build.js')).buildCommand(a as never),
+  },
   {
     command: 'up [guests..]',
     describe: 'create, start and wait for a fresh DHCP lease (the built-in example fleet when there is no spec)',
-    builder: (y) => timeoutOpt(guestsArg(y)).example('$0 up', 'bring up every guest of ./flakevirt.yaml').example('$0 up xfs-4k --timeout 60', 'one guest'),
+    builder: (y) => timeoutOpt(guestsArg(y)).option('update', { type: 'boolean', describe: 're-pin nixos-flake before building' }).example('$0 up', 'bring up every guest of ./flakevirt.yaml').example('$0 up xfs-4k --timeout 60', 'one guest'),
     handler: async (a) => (await import('./up.js')).upCommand(a as never),
   },
   {

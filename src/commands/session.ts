@@ -36,6 +36,9 @@ export class Session {
   private networks = new Map<string, Promise<NetworkInfo>>();
   private images = new Map<string, Promise<ImageInfo>>();
 
+  /** Nix-built images (or the error that stopped them), by guest, set before targets are made. */
+  readonly built = new Map<string, { base: BaseImage } | Error>();
+
   private constructor(readonly lv: Libvirt, readonly fleet: Fleet | undefined) {}
 
   static async open(uri: string, fleet?: Fleet): Promise<Session> {
@@ -80,12 +83,17 @@ export class Session {
   /** Everything `up`/`reimage` needs for a guest: rendered XML, base image, files. */
   async target(guest: Guest): Promise<GuestTarget> {
     const fleet = this.fleet!;
-    if (guest.boot.kind !== 'image') {
-      throw new SpecError([{ path: `guests.${guest.name}`, message: 'has no image:; building images through Nix comes with `flakevirt build` (issue 4). Give it a prebuilt qcow2 with image: for now' }], `cannot bring up ${guest.name}`);
+    let base: BaseImage;
+    if (guest.boot.kind === 'image') {
+      const st = await stat(guest.boot.image);
+      base = { path: guest.boot.image, id: `file:${guest.boot.image}:${st.size}:${Math.floor(st.mtimeMs)}` };
+    } else {
+      const built = this.built.get(guest.name);
+      if (!built) throw new Error(`internal: ${guest.name} was not built`);
+      if (built instanceof Error) throw built;
+      base = built.base;
     }
-    const basePath = guest.boot.image;
-    const st = await stat(basePath);
-    const base: BaseImage = { path: basePath, id: `file:${basePath}:${st.size}:${Math.floor(st.mtimeMs)}` };
+    const basePath = base.path;
     const baseInfo = await this.image(basePath);
     if (baseInfo.backing) {
       throw new SpecError([{ path: `guests.${guest.name}.image`, message: `${basePath} has a backing file of its own (${baseInfo.backing}); give flakevirt a standalone image (qemu-img convert -O qcow2 …)` }], `cannot use ${basePath}`);

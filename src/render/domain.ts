@@ -62,7 +62,7 @@ export function renderDomain(input: DomainInput): string {
 
   const os = (domain.os ?? {}) as XmlNode;
   domain.os = os;
-  if (guest.boot.kind === 'image' && guest.boot.kernel) {
+  if (guest.boot.kernel) {
     os.kernel = text(guest.boot.kernel);
     if (guest.boot.initrd) os.initrd = text(guest.boot.initrd);
     if (guest.boot.cmdline !== undefined) os.cmdline = text(guest.boot.cmdline);

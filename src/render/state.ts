@@ -17,6 +17,8 @@ export interface HostFacts {
 export interface BaseImage {
   path: string;
   id: string;
+  /** The Nix store path holding the image, when Nix built it (kept alive by a GC root). */
+  storePath?: string;
 }
 
 export type GuestState = Record<string, string>;
@@ -33,9 +35,7 @@ export function guestState(fleet: Fleet, guest: Guest, base: BaseImage, host: Ho
     template: sha256(templateText).slice(0, 16),
     nvme: host.nvme,
   };
-  if (guest.boot.kind === 'image') {
-    for (const k of ['kernel', 'initrd', 'cmdline'] as const) if (guest.boot[k] !== undefined) state[k] = guest.boot[k]!;
-  }
+  for (const k of ['kernel', 'initrd', 'cmdline'] as const) if (guest.boot[k] !== undefined) state[k] = guest.boot[k]!;
   for (const d of guest.disks) state[`disk ${d.device}`] = describeDisk(d);
   return state;
 }

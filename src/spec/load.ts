@@ -46,7 +46,8 @@ export async function loadSpecText(text: string, path: string, { connect, home =
   const fleet = normalize(parsed.spec, { specPath: path, home, keyFileContents, connect });
   for (const g of fleet.guests) {
     const files: Array<[string, string | undefined]> = [];
-    if (g.boot.kind === 'image') files.push(['image', g.boot.image], ['kernel', g.boot.kernel], ['initrd', g.boot.initrd]);
+    if (g.boot.kind === 'image') files.push(['image', g.boot.image]);
+    files.push(['kernel', g.boot.kernel], ['initrd', g.boot.initrd]);
     if (!BUILTIN_TEMPLATES.includes(g.template)) files.push(['template', g.template]);
     for (const [field, file] of files) {
       if (file === undefined) continue;

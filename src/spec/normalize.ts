@@ -29,9 +29,12 @@ export function normalize(spec: RawSpec, { specPath, home, keyFileContents = [],
       accel: g.accel ?? d.accel ?? spec.accel ?? DEFAULTS.accel,
       template: tildeOr(g.template ?? d.template ?? DEFAULTS.template, tilde),
       mac: g.mac ?? macFor(name),
-      boot: g.image === undefined
-        ? { kind: 'nix' }
-        : { kind: 'image', image: tilde(g.image), ...(g.kernel && { kernel: tilde(g.kernel) }), ...(g.initrd && { initrd: tilde(g.initrd) }), ...(g.cmdline !== undefined && { cmdline: g.cmdline }) },
+      boot: {
+        ...(g.image === undefined ? { kind: 'nix' as const } : { kind: 'image' as const, image: tilde(g.image) }),
+        ...(g.kernel && { kernel: tilde(g.kernel) }),
+        ...(g.initrd && { initrd: tilde(g.initrd) }),
+        ...(g.cmdline !== undefined && { cmdline: g.cmdline }),
+      },
       ...layout(g),
     }));
   return {

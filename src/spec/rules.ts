@@ -46,11 +46,7 @@ function checkGuest(at: string, g: RawGuest, issues: SpecIssue[], warnings: Spec
   if (g.template !== undefined && !BUILTIN_TEMPLATES.includes(g.template) && !g.template.startsWith('/') && !g.template.startsWith('~/')) {
     issues.push({ path: `${at}.template`, message: `"${g.template}" is neither a built-in template (${BUILTIN_TEMPLATES.join(', ')}) nor an absolute path` });
   }
-  if (g.image === undefined) {
-    for (const f of ['kernel', 'initrd', 'cmdline'] as const) {
-      if (g[f] !== undefined) issues.push({ path: `${at}.${f}`, message: `${f} needs image: (direct kernel boot is for prebuilt images; Nix-built images boot with grub)` });
-    }
-  } else if (g.kernel === undefined) {
+  if (g.kernel === undefined) {
     for (const f of ['initrd', 'cmdline'] as const) {
       if (g[f] !== undefined) issues.push({ path: `${at}.${f}`, message: `${f} needs kernel: as well` });
     }

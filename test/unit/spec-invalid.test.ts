@@ -57,7 +57,7 @@ const cases: Array<[string, string, string, RegExp]> = [
   ['private key file', `sshKeyFiles: [~/.ssh/id_ed25519]\nguests:\n  g1: {}\n`, 'sshKeyFiles.0', /name the public key/],
   ['root user', `user: root\n${spec('memory: 1GiB')}`, 'user', /must not be root/],
   ['shell in user name', `user: "$(reboot)"\n${spec('memory: 1GiB')}`, 'user', /Unix user name/],
-  ['kernel without image', spec('kernel: /boot/vmlinuz'), 'guests.g1.kernel', /kernel needs image:/],
+  ['cmdline without kernel', spec('cmdline: "console=ttyS0"'), 'guests.g1.cmdline', /needs kernel:/],
   ['initrd without kernel', spec('image: /i.qcow2\ninitrd: /boot/initrd'), 'guests.g1.initrd', /needs kernel:/],
   ['mount point /', spec('storage:\n  /: { device: /dev/vdb, size: 1GiB, fsType: xfs }'), 'guests.g1.storage./', /other than "\/"/],
   ['mount point relative', spec('storage:\n  mnt: { device: /dev/vdb, size: 1GiB, fsType: xfs }'), 'guests.g1.storage.mnt', /absolute path/],

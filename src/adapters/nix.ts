@@ -1,0 +1,70 @@
+// nix through execa: lock and build a guest's flake, read its version, keep store paths alive.
+// nix-command and flakes are enabled on every call, so a stock nix.conf works.
+import { execa } from 'execa';
+import { mkdir, readlink, rm, symlink, readdir } from 'node:fs/promises';
+import { ToolError } from '../errors.js';
+import { run } from './run.js';
+
+const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+
+export async function nixVersion(): Promise<string> {
+  return (await run('nix', ['--version'], 'reading the nix version')).trim();
+}
+
+/** `nix flake lock` (keeps flake.lock; `update` re-pins the nixos-flake input). */
+export async function lockFlake(dir: string, { update = false } = {}): Promise<void> {
+  await run('nix', [...FEATURES, 'flake', 'lock', `path:${dir}`, ...(update ? ['--update-input', 'nixos-flake'] : [])], `locking ${dir}/flake.nix`);
+}
+
+/** `nix build path:DIR#image --out-link DIR/result`; streams nix's stderr lines to `onLine`; returns the store path. */
+export async function buildImage(dir: string, onLine: (line: string) => void): Promise<string> {
+  const args = [...FEATURES, 'build', `path:${dir}#image`, '--out-link', `${dir}/result`, '--json', '-L'];
+  const child = execa('nix', args, { reject: false, stdin: 'ignore' });
+  let tail: string[] = [];
+  let buf = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i).replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trimEnd();
+      buf = buf.slice(i + 1);
+      if (!line) continue;
+      tail = [...tail.slice(-40), line];
+      onLine(line);
+    }
+  });
+  const r = await child;
+  if (r.failed) {
+    throw new ToolError({ message: `nix could not build the image of ${dir}`, command: r.escapedCommand, ...(r.exitCode !== undefined && { exitCode: r.exitCode }), stderr: [...tail, buf].join('\n') });
+  }
+  const out = (JSON.parse(String(r.stdout)) as Array<{ outputs: { out: string } }>)[0]?.outputs.out;
+  if (!out) throw new ToolError({ message: 'nix build printed no output path', command: r.escapedCommand, stderr: String(r.stdout) });
+  return out;
+}
+
+/** Registers `link` → `storePath` as an indirect GC root (idempotent). */
+export async function addGcRoot(storePath: string, link: string): Promise<void> {
+  if ((await readlink(link).catch(() => undefined)) === storePath) return;
+  await mkdir(link.slice(0, link.lastIndexOf('/')), { recursive: true });
+  await run('nix-store', ['--realise', storePath, '--add-root', link, '--indirect'], `keeping ${storePath} alive (GC root ${link})`);
+}
+
+/** The GC roots flakevirt holds in a directory: link path → store path. */
+export async function gcRoots(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const target = await readlink(`${dir}/${name}`).catch(() => undefined);
+    if (target) out.set(`${dir}/${name}`, target);
+  }
+  return out;
+}
+
+export async function dropGcRoot(link: string): Promise<void> {
+  await rm(link, { force: true });
+}
+
+/** Placing a dummy symlink is enough for guests that share another guest's build. */
+export async function pointAt(link: string, target: string): Promise<void> {
+  await rm(link, { force: true });
+  await symlink(target, link);
+}

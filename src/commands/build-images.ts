@@ -1,0 +1,99 @@
+// Nix-built base images for a set of guests: render each guest's configuration directory, lock,
+// build once per group of identical configurations (groups concurrently), and skip all nix work
+// when nothing that feeds the image changed since the last build.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile, stat } from 'node:fs/promises';
+import { join, basename } from 'node:path';
+import type { Fleet, Guest } from '../model.js';
+import type { BaseImage } from '../render/state.js';
+import { renderNix, GUEST_LIBRARY_FILE } from '../render/nix.js';
+import { buildGroups } from '../render/build-group.js';
+import { buildImage, lockFlake, nixVersion, pointAt } from '../adapters/nix.js';
+import { packagePath } from '../package-root.js';
+import type { Progress } from './runner.js';
+
+export interface BuiltImage {
+  base: BaseImage;
+  storePath: string;
+  /** What happened: "built", "up to date" (no nix work), or "shared with GUEST". */
+  how: string;
+  sharedWith: string[];
+}
+
+interface BuildRecord {
+  fingerprint: string;
+  storePath: string;
+}
+
+/** The configuration directory of a guest: `.flakevirt/<guest>/` next to the spec. */
+export function configDir(specDir: string, guest: string): string {
+  return join(specDir, '.flakevirt', guest);
+}
+
+async function writeIfChanged(file: string, text: string): Promise<void> {
+  if ((await readFile(file, 'utf8').catch(() => undefined)) !== text) await writeFile(file, text);
+}
+
+/**
+ * Builds the images of the Nix-built guests among `guests`. Returns one entry per guest: the
+ * image, or the error that stopped its group (other groups go on).
+ */
+export async function buildImages(
+  fleet: Fleet, specDir: string, guests: Guest[], progressOf: (guest: string) => Progress, { update = false } = {},
+): Promise<Map<string, BuiltImage | Error>> {
+  const out = new Map<string, BuiltImage | Error>();
+  const groups = buildGroups(fleet, guests);
+  if (!groups.length) return out;
+  const library = await readFile(packagePath('nix', 'flakevirt-guest.nix'), 'utf8');
+  const version = await nixVersion();
+  await Promise.all(groups.map(async (group) => {
+    const progress = progressOf(group.builder.name);
+    const others = group.guests.slice(1).map((g) => g.name);
+    try {
+      // Every guest gets its directory (to read and debug); only the group's builder is built.
+      for (const g of group.guests) {
+        const dir = configDir(specDir, g.name);
+        await mkdir(dir, { recursive: true });
+        const files = renderNix(fleet, g);
+        await writeIfChanged(join(dir, 'flake.nix'), files['flake.nix']);
+        await writeIfChanged(join(dir, 'default.nix'), files['default.nix']);
+        await writeIfChanged(join(dir, GUEST_LIBRARY_FILE), library);
+      }
+      const dir = configDir(specDir, group.builder.name);
+      if (others.length) progress(`shares one build with ${others.join(', ')}`);
+      const lockPath = join(dir, 'flake.lock');
+      if (update || !(await stat(lockPath).then(() => true, () => false))) {
+        progress(update ? 'locking (re-pinning nixos-flake)' : 'locking');
+        await lockFlake(dir, { update });
+      }
+      const fingerprint = createHash('sha256').update(JSON.stringify([
+        await readFile(join(dir, 'flake.nix'), 'utf8'), await readFile(join(dir, 'default.nix'), 'utf8'), library,
+        await readFile(lockPath, 'utf8').catch(() => ''), version,
+      ])).digest('hex');
+      const recordFile = join(dir, 'flakevirt-build.json');
+      const record = JSON.parse(await readFile(recordFile, 'utf8').catch(() => 'null')) as BuildRecord | null;
+      let storePath: string;
+      let how: string;
+      if (record?.fingerprint === fingerprint && (await stat(join(record.storePath, 'nixos.qcow2')).then(() => true, () => false))) {
+        storePath = record.storePath;
+        how = 'up to date';
+        progress(`image up to date (${storePath}), no nix work`);
+      } else {
+        progress('building with nix');
+        storePath = await buildImage(dir, (line) => progress(`nix: ${line}`));
+        await writeFile(recordFile, `${JSON.stringify({ fingerprint, storePath } satisfies BuildRecord, null, 2)}\n`);
+        how = 'built';
+        progress(`built ${storePath}`);
+      }
+      const base: BaseImage = { path: join(storePath, 'nixos.qcow2'), id: `nix:${basename(storePath)}`, storePath };
+      out.set(group.builder.name, { base, storePath, how, sharedWith: others });
+      for (const g of group.guests.slice(1)) {
+        await pointAt(join(configDir(specDir, g.name), 'result'), storePath);
+        out.set(g.name, { base, storePath, how: `shared with ${group.builder.name}`, sharedWith: group.guests.filter((x) => x !== g).map((x) => x.name) });
+      }
+    } catch (e) {
+      for (const g of group.guests) out.set(g.name, e as Error);
+    }
+  }));
+  return out;
+}

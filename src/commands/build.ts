@@ -1,0 +1,30 @@
+// flakevirt build [GUEST...] [--update]: render, lock and build the guests' images through Nix.
+import { SpecError } from '../errors.js';
+import { loadFleet, pickGuests, print, printJson, type GlobalOptions } from './context.js';
+import { buildImages, configDir } from './build-images.js';
+import { progressFor } from './runner.js';
+
+export interface BuildOptions extends GlobalOptions {
+  guests?: string[];
+  update?: boolean;
+}
+
+export async function buildCommand(opts: BuildOptions): Promise<void> {
+  const { fleet, dir } = await loadFleet(opts);
+  const guests = pickGuests(fleet.guests, opts.guests).filter((g) => g.boot.kind === 'nix');
+  if (!guests.length) throw new SpecError([{ path: 'guests', message: 'no guest to build: every chosen guest has image: (a prebuilt base)' }], 'nothing to build');
+  const started = Date.now();
+  const built = await buildImages(fleet, dir, guests, (name) => progressFor(name, started, opts.json), { update: opts.update ?? false });
+  const rows = guests.map((g) => {
+    const b = built.get(g.name)!;
+    return b instanceof Error
+      ? { name: g.name, ok: false, error: b.message, dir: configDir(dir, g.name) }
+      : { name: g.name, ok: true, image: b.base.path, storePath: b.storePath, how: b.how, sharedWith: b.sharedWith, dir: configDir(dir, g.name) };
+  });
+  if (rows.some((r) => !r.ok)) process.exitCode = 1;
+  if (opts.json) return printJson(rows);
+  const w = Math.max(...rows.map((r) => r.name.length));
+  const hw = Math.max(...rows.map((r) => (r.how ?? 'failed').length));
+  for (const r of rows) print(`${r.name.padEnd(w)}  ${r.ok ? `${(r.how ?? '').padEnd(hw)}  ${r.image}` : 'failed'}`);
+  for (const r of rows) if (!r.ok) process.stderr.write(`flakevirt: ${r.name}: ${r.error}\n`);
+}
