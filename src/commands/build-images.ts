@@ -30,8 +30,11 @@ export function configDir(specDir: string, guest: string): string {
   return join(specDir, '.flakevirt', guest);
 }
 
-async function writeIfChanged(file: string, text: string): Promise<void> {
-  if ((await readFile(file, 'utf8').catch(() => undefined)) !== text) await writeFile(file, text);
+/** Writes `text` unless the file already holds it; says whether it wrote. */
+async function writeIfChanged(file: string, text: string): Promise<boolean> {
+  if ((await readFile(file, 'utf8').catch(() => undefined)) === text) return false;
+  await writeFile(file, text);
+  return true;
 }
 
 /**
@@ -51,18 +54,22 @@ export async function buildImages(
     const others = group.guests.slice(1).map((g) => g.name);
     try {
       // Every guest gets its directory (to read and debug); only the group's builder is built.
+      progress(`rendering ${join('.flakevirt', group.builder.name)}/`);
+      let flakeChanged = false;
       for (const g of group.guests) {
         const dir = configDir(specDir, g.name);
         await mkdir(dir, { recursive: true });
         const files = renderNix(fleet, g);
-        await writeIfChanged(join(dir, 'flake.nix'), files['flake.nix']);
+        const wrote = await writeIfChanged(join(dir, 'flake.nix'), files['flake.nix']);
+        if (g === group.builder) flakeChanged = wrote;
         await writeIfChanged(join(dir, 'default.nix'), files['default.nix']);
         await writeIfChanged(join(dir, GUEST_LIBRARY_FILE), library);
       }
       const dir = configDir(specDir, group.builder.name);
       if (others.length) progress(`shares one build with ${others.join(', ')}`);
       const lockPath = join(dir, 'flake.lock');
-      if (update || !(await stat(lockPath).then(() => true, () => false))) {
+      // Lock when there is no lock yet, when flake.nix changed (its inputs may have), or on --update.
+      if (update || flakeChanged || !(await stat(lockPath).then(() => true, () => false))) {
         progress(update ? 'locking (re-pinning nixos-flake)' : 'locking');
         await lockFlake(dir, { update });
       }
@@ -86,6 +93,7 @@ export async function buildImages(
         progress(`built ${storePath}`);
       }
       const base: BaseImage = { path: join(storePath, 'nixos.qcow2'), id: `nix:${basename(storePath)}`, storePath };
+      progress(`base image ${base.path} (used in place; guests get overlays on it)`);
       out.set(group.builder.name, { base, storePath, how, sharedWith: others });
       for (const g of group.guests.slice(1)) {
         await pointAt(join(configDir(specDir, g.name), 'result'), storePath);

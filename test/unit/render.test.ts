@@ -93,6 +93,10 @@ describe('Nix files', () => {
     execFileSync('nix-instantiate', ['--parse', file], { env: NIX_ENV, stdio: ['ignore', 'ignore', 'pipe'] });
   });
 
+  it.skipIf(skip)('the shared guest library parses: nix/flakevirt-guest.nix', () => {
+    execFileSync('nix-instantiate', ['--parse', join(TEST_ROOT, '..', 'nix', 'flakevirt-guest.nix')], { env: NIX_ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+  });
+
   it('refers to disks by stable by-id paths, never by probe-order names', () => {
     const nix = rendered['xfs-4k.default.nix'];
     expect(nix).toContain('device = "/dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_fvnvme0_1";');
