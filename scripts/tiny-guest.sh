@@ -4,6 +4,9 @@
 #   <cache>/initrd.img   busybox-static + the virtio modules; its /init lists the block devices
 #                        (with their queue limits), then gets a DHCP lease with udhcpc
 #   <cache>/base.qcow2   an empty 1 GiB qcow2 to serve as the root disk's base image
+# The guest also runs dropbear (an ssh server) when the kernel command line carries
+# fv.user=NAME and fv.sshkey=BASE64 (an authorized_keys line, base64-encoded): root and NAME
+# then accept that key.
 # Prints the cache directory. Rebuilds only when missing (FLAKEVIRT_TINY_REBUILD=1 forces it).
 # Nothing here is committed as a binary: it is all fetched with apt-get download.
 set -euo pipefail
@@ -11,7 +14,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" = 0 ]; then default_cache=/var/cache/flakevirt/tiny-guest; else default_cache="${XDG_CACHE_HOME:-$HOME/.cache}/flakevirt/tiny-guest"; fi
 cache="${FLAKEVIRT_TINY_CACHE:-$default_cache}"
-stamp="$cache/.complete-v4"
+stamp="$cache/.complete-v5"
 if [ -f "$stamp" ] && [ "${FLAKEVIRT_TINY_REBUILD:-}" != 1 ]; then echo "$cache"; exit 0; fi
 
 work=$(mktemp -d)
@@ -22,10 +25,13 @@ suite_args=()
 if apt-cache policy linux-image-cloud-amd64 2>/dev/null | grep -c bookworm-backports >/dev/null; then suite_args=(-t bookworm-backports); fi
 kpkg=$(apt-cache depends "${suite_args[@]}" linux-image-cloud-amd64 | awk '/Depends: linux-image-/ { print $2; exit }')
 [ -n "$kpkg" ] || { echo "tiny-guest: cannot resolve linux-image-cloud-amd64 (run apt-get update)" >&2; exit 1; }
-apt-get download -q "${suite_args[@]}" "$kpkg" busybox-static >/dev/null 2>&1 || apt-get download "${suite_args[@]}" "$kpkg" busybox-static >&2
-mkdir -p kernel bb root
+pkgs=(busybox-static dropbear-bin libtomcrypt1 libtommath1)
+apt-get download -q "${suite_args[@]}" "$kpkg" >/dev/null 2>&1 || apt-get download "${suite_args[@]}" "$kpkg" >&2
+apt-get download -q "${pkgs[@]}" >/dev/null 2>&1 || apt-get download "${pkgs[@]}" >&2
+mkdir -p kernel bb db root
 dpkg-deb -x ./linux-image-*.deb kernel
 dpkg-deb -x ./busybox-static_*.deb bb
+for p in dropbear-bin libtomcrypt1 libtommath1; do dpkg-deb -x ./"$p"_*.deb db; done
 kver=$(ls kernel/lib/modules | head -n1)
 
 # The initramfs: busybox, the modules virtio-net/virtio-blk need, and an init script.
@@ -37,6 +43,15 @@ for m in virtio virtio_ring virtio_pci virtio_pci_modern_dev virtio_pci_legacy_d
   rel=${f#kernel/lib/modules/$kver/}
   mkdir -p "root/lib/modules/$kver/$(dirname "$rel")"
   cp "$f" "root/lib/modules/$kver/$rel"
+done
+# dropbear and the shared libraries it needs (its own from the .debs, the rest from this host).
+mkdir -p root/usr/sbin root/lib/x86_64-linux-gnu root/lib64 root/etc/dropbear
+cp db/usr/sbin/dropbear root/usr/sbin/dropbear
+LD_LIBRARY_PATH="$PWD/db/usr/lib/x86_64-linux-gnu" ldd db/usr/sbin/dropbear | awk '/=> \// { print $3 } /ld-linux/ { print $1 }' | while read -r lib; do
+  case $lib in
+    */ld-linux*) cp -L "$lib" root/lib64/ ;;
+    *) cp -L "$lib" root/lib/x86_64-linux-gnu/ ;;
+  esac
 done
 cp "$here/tiny-guest/init" root/init
 cp "$here/tiny-guest/udhcpc.script" root/usr/share/udhcpc/default.script

@@ -3,14 +3,13 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createRequire } from 'node:module';
-import { NotImplementedError, RefusedError, SpecError, ToolError } from './errors.js';
+import { RefusedError, SpecError, ToolError } from './errors.js';
 import { commands as provisioning } from './commands/registry.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 function exitCodeFor(e: unknown): number {
   if (e instanceof SpecError) return 2;
-  if (e instanceof NotImplementedError) return 3;
   if (e instanceof ToolError || e instanceof RefusedError) return 1;
   return 70;
 }
@@ -27,10 +26,13 @@ async function main(argv: string[]): Promise<void> {
       .positional('guest', { type: 'string', demandOption: true })
       .option('nvme', { choices: ['native', 'commandline'] as const, describe: 'NVMe form to render (default: commandline)' }),
     async (a) => (await import('./commands/render.js')).renderCommand(a as never))
+    .example('$0 up', 'bring up every guest of ./flakevirt.yaml (or the built-in example fleet)')
+    .example('$0 inventory --script ./inventory.sh', 'an Ansible dynamic inventory for this spec')
     .example('$0 validate -f fleet.yaml', 'check a spec')
     .example('$0 render xfs-4k', 'show what flakevirt would hand to nix and libvirt');
   for (const c of provisioning) cli = cli.command(c);
   await cli
+    .completion('completion', 'print a bash/zsh completion script (source it, or add it to ~/.bashrc)')
     .demandCommand(1, 'name a command; see flakevirt --help')
     .strict()
     .version(version)

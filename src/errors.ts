@@ -38,11 +38,3 @@ export class RefusedError extends Error {
     this.name = 'RefusedError';
   }
 }
-
-/** A command that exists in the CLI but is not built yet. Exit code 3. */
-export class NotImplementedError extends Error {
-  constructor(command: string, issue: string) {
-    super(`flakevirt ${command} is not implemented yet (${issue})`);
-    this.name = 'NotImplementedError';
-  }
-}

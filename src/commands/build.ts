@@ -2,7 +2,7 @@
 import { SpecError } from '../errors.js';
 import { loadFleet, pickGuests, print, printJson, type GlobalOptions } from './context.js';
 import { buildImages, configDir } from './build-images.js';
-import { progressFor } from './runner.js';
+import { ProgressView } from './progress-view.js';
 
 export interface BuildOptions extends GlobalOptions {
   guests?: string[];
@@ -13,8 +13,14 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
   const { fleet, dir } = await loadFleet(opts);
   const guests = pickGuests(fleet.guests, opts.guests).filter((g) => g.boot.kind === 'nix');
   if (!guests.length) throw new SpecError([{ path: 'guests', message: 'no guest to build: every chosen guest has image: (a prebuilt base)' }], 'nothing to build');
-  const started = Date.now();
-  const built = await buildImages(fleet, dir, guests, (name) => progressFor(name, started, opts.json), { update: opts.update ?? false });
+  const view = new ProgressView(opts.json);
+  await view.start();
+  const built = await buildImages(fleet, dir, guests, (name) => view.for(name), { update: opts.update ?? false });
+  for (const g of guests) {
+    const b = built.get(g.name);
+    view.end(g.name, b instanceof Error ? 'failed' : b?.how ?? '');
+  }
+  view.finish();
   const rows = guests.map((g) => {
     const b = built.get(g.name)!;
     return b instanceof Error

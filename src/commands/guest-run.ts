@@ -6,7 +6,8 @@ import { lockGuest } from '../adapters/lock.js';
 import { checkQemuCanReach } from '../adapters/permissions.js';
 import { loadFleet, pickGuests, type GlobalOptions } from './context.js';
 import { Session } from './session.js';
-import { forEachGuest, printResults, progressFor, type GuestResult, type Progress } from './runner.js';
+import { forEachGuest, printResults, type GuestResult, type Progress } from './runner.js';
+import { ProgressView } from './progress-view.js';
 
 export interface GuestRunOptions extends GlobalOptions {
   guests?: string[];
@@ -25,10 +26,12 @@ export async function runPerGuest(
     await s.network(fleet.network, { ensureActive: true });
     await mkdir(fleet.pool, { recursive: true, mode: 0o755 });
     if (s.lv.isLocal) await checkQemuCanReach(fleet.pool, (await s.host()).qemuLabel, 'pool');
+    const view = new ProgressView(opts.json);
+    await view.start();
+    for (const g of guests) view.for(g.name);
     if (guests.some((g) => g.boot.kind === 'nix')) {
       const { buildImages } = await import('./build-images.js');
-      const started = Date.now();
-      const built = await buildImages(fleet, dir, guests, (name) => progressFor(name, started, opts.json), { update: opts.update ?? false });
+      const built = await buildImages(fleet, dir, guests, (name) => view.for(name), { update: opts.update ?? false });
       for (const [name, b] of built) s.built.set(name, b);
     }
     const results = await forEachGuest(guests, async (guest, progress) => {
@@ -38,7 +41,8 @@ export async function runPerGuest(
       } finally {
         await lock.release();
       }
-    }, opts);
+    }, opts, view);
+    view.finish();
     printResults(results, opts);
   } finally {
     await s.close();

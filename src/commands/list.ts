@@ -17,13 +17,23 @@ export interface GuestRow {
 }
 
 /** Rows for every flakevirt domain on the connection, plus spec guests that are not defined. */
-export async function listRows(opts: GlobalOptions): Promise<GuestRow[]> {
+export async function listRows(opts: GlobalOptions, { allowExample = false } = {}): Promise<GuestRow[]> {
+  return (await listFleet(opts, { allowExample })).rows;
+}
+
+/** The spec (when there is one) and the rows. */
+export async function listFleet(opts: GlobalOptions, { allowExample = false } = {}): Promise<{ fleet?: Fleet; dir?: string; rows: GuestRow[] }> {
   let fleet: Fleet | undefined;
+  let dir: string | undefined;
   try {
-    fleet = (await loadFleet(opts)).fleet;
+    ({ fleet, dir } = await loadFleet(opts, { allowExample }));
   } catch (e) {
     if (!(e instanceof SpecError && e.message.startsWith('no spec'))) throw e;
   }
+  return { ...(fleet && { fleet }), ...(dir && { dir }), rows: await rowsFor(opts, fleet) };
+}
+
+async function rowsFor(opts: GlobalOptions, fleet: Fleet | undefined): Promise<GuestRow[]> {
   const uri = fleet?.connect ?? opts.connect ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULTS.connect;
   const s = await Session.open(uri, fleet);
   try {

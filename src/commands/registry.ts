@@ -1,15 +1,7 @@
 // The provisioning commands, as yargs command modules. Each handler lives in its own file and is
 // imported only when its command runs, so read commands start fast.
 import type { Argv, CommandModule } from 'yargs';
-import { NotImplementedError } from '../errors.js';
 
-const planned = (command: string, describe: string, issue: string): CommandModule => ({
-  command,
-  describe: `${describe} (not implemented yet)`,
-  handler: () => {
-    throw new NotImplementedError(command.split(' ')[0]!, issue);
-  },
-});
 
 const guestsArg = (y: Argv) => y.positional('guests', { type: 'string', array: true, describe: 'guest names (default: every guest in the spec)' });
 const timeoutOpt = (y: Argv) => y.option('timeout', { type: 'number', default: 300, describe: 'seconds to wait for each guest\'s DHCP lease' });
@@ -24,7 +16,9 @@ export const commands: CommandModule[] = [
   {
     command: 'up [guests..]',
     describe: 'create, start and wait for a fresh DHCP lease (the built-in example fleet when there is no spec)',
-    builder: (y) => timeoutOpt(guestsArg(y)).option('update', { type: 'boolean', describe: 're-pin nixos-flake before building' }).example('$0 up', 'bring up every guest of ./flakevirt.yaml').example('$0 up xfs-4k --timeout 60', 'one guest'),
+    builder: (y) => timeoutOpt(guestsArg(y))
+      .option('update', { type: 'boolean', describe: 're-pin nixos-flake before building' })
+      .option('wait', { choices: ['lease', 'ssh'] as const, default: 'lease', describe: 'what to wait for: the DHCP lease, or also the guest\'s ssh port' }).example('$0 up', 'bring up every guest of ./flakevirt.yaml').example('$0 up xfs-4k --timeout 60', 'one guest'),
     handler: async (a) => (await import('./up.js')).upCommand(a as never),
   },
   {
@@ -56,6 +50,24 @@ export const commands: CommandModule[] = [
     builder: (y) => y.positional('guest', { type: 'string', demandOption: true }).option('log', { type: 'boolean', describe: 'print the console log file instead' }),
     handler: async (a) => (await import('./console.js')).consoleCommand(a as never),
   },
-  planned('inventory', 'Ansible inventory of the running guests', 'issue 5'),
-  planned('ssh-config', 'ssh Host blocks for the guests', 'issue 5'),
+  {
+    command: 'inventory',
+    describe: 'Ansible inventory of the running guests (static, or dynamic with --list/--host)',
+    builder: (y) => y
+      .option('format', { choices: ['ini', 'yaml', 'json'] as const, default: 'ini', describe: 'static inventory format' })
+      .option('list', { type: 'boolean', describe: 'dynamic inventory: all hosts and groups as JSON, with _meta.hostvars' })
+      .option('host', { type: 'string', describe: 'dynamic inventory: one host\'s variables' })
+      .option('script', { type: 'string', describe: 'write an executable for ansible -i PATH that calls flakevirt with this spec' })
+      .example('$0 inventory > hosts.ini', 'static INI inventory')
+      .example('$0 inventory --script ./inventory.sh && ansible -i ./inventory.sh all -m ping', 'dynamic inventory'),
+    handler: async (a) => (await import('./inventory.js')).inventoryCommand(a as never),
+  },
+  {
+    command: 'ssh-config',
+    describe: 'ssh Host blocks for the running guests',
+    builder: (y) => y
+      .option('write', { type: 'boolean', describe: 'write them to flakevirt\'s own file (default ~/.ssh/flakevirt.conf) instead of printing' })
+      .option('output', { type: 'string', describe: 'the file --write writes' }),
+    handler: async (a) => (await import('./ssh-config.js')).sshConfigCommand(a as never),
+  },
 ];

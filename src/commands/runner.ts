@@ -1,6 +1,7 @@
 // Runs one operation per guest concurrently, reports progress per guest, and summarises.
 // One guest's failure never hides another's result; the exit code says whether all succeeded.
 import { SpecError, RefusedError } from '../errors.js';
+import { ProgressView } from './progress-view.js';
 
 export interface GuestResult {
   name: string;
@@ -20,30 +21,29 @@ export interface RunOptions {
   quiet?: boolean;
 }
 
-/** Prints "[guest +1.2s] stage" lines on stderr. */
-export function progressFor(name: string, started: number, quiet = false): Progress {
-  return (stage) => {
-    if (!quiet) process.stderr.write(`[${name} +${((Date.now() - started) / 1000).toFixed(1)}s] ${stage}\n`);
-  };
-}
-
 export async function forEachGuest<T extends { name: string }>(
   items: T[],
   op: (item: T, progress: Progress) => Promise<Omit<GuestResult, 'name' | 'ok' | 'seconds'>>,
   opts: RunOptions = {},
+  given?: ProgressView,
 ): Promise<GuestResult[]> {
+  const view = given ?? new ProgressView(opts.quiet || opts.json);
+  if (!given) await view.start();
   const results = await Promise.all(items.map(async (item): Promise<GuestResult> => {
     const started = Date.now();
-    const progress = progressFor(item.name, started, opts.quiet || opts.json);
+    const progress = view.for(item.name);
     try {
       const r = await op(item, progress);
+      view.end(item.name, r.ip ? `${r.outcome}, ${r.ip}` : r.outcome);
       return { name: item.name, ok: true, seconds: (Date.now() - started) / 1000, ...r };
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
+      view.end(item.name, 'failed');
       if (!(e instanceof SpecError) && !(e instanceof RefusedError) && !(e instanceof Error && e.name === 'ToolError') && process.env.FLAKEVIRT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
       return { name: item.name, ok: false, outcome: 'failed', error, seconds: (Date.now() - started) / 1000 };
     }
   }));
+  if (!given) view.finish();
   if (results.some((r) => !r.ok)) process.exitCode = results.some((r) => r.error && /invalid spec|cannot use|cannot bring up|qemu cannot read/.test(r.error)) ? 2 : 1;
   return results;
 }

@@ -9,6 +9,8 @@ import { runPerGuest, type GuestRunOptions } from './guest-run.js';
 
 export interface UpOptions extends GuestRunOptions {
   timeout?: number;
+  /** "ssh": also wait until the guest's ssh server answers. */
+  wait?: 'lease' | 'ssh';
 }
 
 export async function upCommand(opts: UpOptions): Promise<void> {
@@ -23,6 +25,11 @@ export async function upCommand(opts: UpOptions): Promise<void> {
     }
     for (const c of plan.changes) progress(`changed: ${c}`);
     const lease = await execute(s, t, plan.actions, progress, { timeoutMs: (opts.timeout ?? 300) * 1000 });
+    if (lease && opts.wait === 'ssh') {
+      progress(`waiting for ssh on ${lease.ip}`);
+      const { waitForSsh } = await import('../adapters/wait-ssh.js');
+      progress(`ssh answers: ${await waitForSsh(guest.name, lease.ip, (opts.timeout ?? 300) * 1000)}`);
+    }
     const outcome = !observed.domain ? 'created' : plan.changes.length ? 'redefined' : 'started';
     return { outcome, ...(lease && { ip: lease.ip }), ...(plan.changes.length && { changes: plan.changes }) };
   });

@@ -1,0 +1,59 @@
+// flakevirt inventory: the running guests as an Ansible inventory (static INI/YAML/JSON, or the
+// dynamic-inventory protocol with --list / --host, or a wrapper script for `ansible -i`).
+import { writeFile, chmod } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { SpecError } from '../errors.js';
+import type { Fleet } from '../model.js';
+import { buildInventory, inventoryIni, inventoryJson, inventoryYamlTree, type InventoryHost } from '../inventory.js';
+import { packagePath } from '../package-root.js';
+import { listFleet, type GuestRow } from './list.js';
+import { print, printJson, type GlobalOptions } from './context.js';
+
+export interface InventoryOptions extends GlobalOptions {
+  format?: 'ini' | 'yaml' | 'json';
+  list?: boolean;
+  host?: string;
+  script?: string;
+}
+
+/** The spec's guests that hold a lease now; the others are named on stderr, never listed without an IP. */
+export async function leasedHosts(opts: GlobalOptions): Promise<{ fleet: Fleet; hosts: InventoryHost[]; specPath: string }> {
+  const { fleet, rows } = await listFleet(opts, { allowExample: true });
+  if (!fleet) throw new SpecError([{ path: '', message: 'no flakevirt.yaml in this directory; pass -f/--spec FILE' }], 'no spec');
+  const byName = new Map<string, GuestRow>(rows.map((r) => [r.name, r]));
+  const hosts: InventoryHost[] = [];
+  for (const guest of fleet.guests) {
+    const row = byName.get(guest.name);
+    if (row?.ip) hosts.push({ name: guest.name, ip: row.ip, guest });
+    else process.stderr.write(`warning: ${guest.name} is left out: ${!row || row.state === 'not defined' ? 'not defined (run flakevirt up)' : row.state !== 'running' ? `${row.state}` : 'running but holds no DHCP lease yet'}\n`);
+  }
+  return { fleet, hosts, specPath: fleet.specPath };
+}
+
+export async function inventoryCommand(opts: InventoryOptions): Promise<void> {
+  if (opts.script) return writeScript(opts);
+  const { fleet, hosts } = await leasedHosts(opts);
+  const inv = buildInventory(fleet, hosts);
+  if (opts.host !== undefined) {
+    const json = inventoryJson(inv) as { _meta: { hostvars: Record<string, unknown> } };
+    return printJson(json._meta.hostvars[opts.host] ?? {});
+  }
+  if (opts.list || opts.json || opts.format === 'json') return printJson(inventoryJson(inv));
+  if (opts.format === 'yaml') return void process.stdout.write(stringify(inventoryYamlTree(inv)));
+  process.stdout.write(inventoryIni(inv));
+}
+
+/** A tiny executable Ansible can take with `-i PATH`: it asks flakevirt, with the absolute spec path. */
+async function writeScript(opts: InventoryOptions): Promise<void> {
+  const { findSpec } = await import('../spec/find.js');
+  const spec = findSpec(opts.spec);
+  if (!spec) throw new SpecError([{ path: '', message: 'no flakevirt.yaml in this directory; pass -f/--spec FILE' }], 'no spec');
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`; // the one way a value enters this shell script
+  const connect = opts.connect ? ` --connect ${q(opts.connect)}` : '';
+  const text = `#!/bin/sh\n# Ansible dynamic inventory for ${spec}, written by flakevirt inventory --script.\nexec ${q(process.execPath)} ${q(packagePath('dist', 'cli.js'))} --spec ${q(spec)}${connect} inventory "$@"\n`;
+  const out = resolve(opts.script!);
+  await writeFile(out, text);
+  await chmod(out, 0o755);
+  print(`wrote ${out}; use it with: ansible-inventory -i ${out} --list`);
+}
