@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command for a fresh Debian host: install everything, build flakevirt, make sure libvirt and
 # its default network run, and bring up the built-in example fleet (two tiny guests with an NVMe
-# and a virtio-blk disk each). Ends by printing the guests and their IPs.
+# and a virtio-blk disk each). Ends by printing the guests, their IPs and their Ansible inventory.
 #   sudo scripts/setup.sh            install + example fleet
 #   sudo scripts/setup.sh --no-up    install only
 set -euo pipefail
@@ -38,3 +38,6 @@ flakevirt list
 echo
 echo "# guest IPs"
 flakevirt ips
+echo
+echo "# Ansible inventory (flakevirt inventory; --script PATH writes a dynamic one for ansible -i)"
+flakevirt inventory

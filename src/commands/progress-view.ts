@@ -15,7 +15,8 @@ export class ProgressView {
   private readonly live: boolean;
 
   constructor(private readonly quiet = false, private readonly stream: NodeJS.WriteStream = process.stderr) {
-    this.live = !quiet && !!stream.isTTY && process.env.TERM !== 'dumb';
+    // A terminal with no size (a bare pty) gets plain lines: a live view needs rows to draw in.
+    this.live = !quiet && !!stream.isTTY && process.env.TERM !== 'dumb' && (stream.rows ?? 0) > 0;
   }
 
   /** Starts the live view (loads log-update only on a terminal). */
