@@ -44,6 +44,21 @@ describe('flakevirt CLI', () => {
     expect(Object.keys(JSON.parse(r.stdout))).toEqual(['flake.nix', 'default.nix', 'domain.xml']);
   });
 
+  it('prints a shell completion script', () => {
+    const r = run(['completion']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/flakevirt.*completion/s);
+    expect(r.stdout).toMatch(/complete -o (bashdefault|default)/);
+  });
+
+  it('read commands speak JSON against the test driver, listing no foreign domain', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flakevirt-cli-'));
+    const list = run(['list', '--json'], dir);
+    expect(list.status, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual([]); // test:///default has a domain "test", not flakevirt's
+    expect(JSON.parse(run(['ips', '--json'], dir).stdout)).toEqual([]);
+  });
+
   it('names the fix for unknown options and has help and a version', () => {
     expect(run(['--bogus']).status).toBe(2);
     expect(run(['--help']).stdout).toMatch(/validate[\s\S]*render[\s\S]*up/);
