@@ -25,6 +25,13 @@ interface DiskBase {
   mountPoint?: string;
 }
 
+export interface NvmeZoned {
+  zoneSizeBytes: number;
+  zoneCapacityBytes?: number;
+  maxOpen?: number;
+  maxActive?: number;
+}
+
 export interface NvmeDisk extends DiskBase {
   bus: 'nvme';
   controller: number;
@@ -35,11 +42,15 @@ export interface NvmeDisk extends DiskBase {
   atomic?: NvmeAtomic;
   nawun?: number;
   nawupf?: number;
+  zoned?: NvmeZoned;
 }
 
 export interface VirtioDisk extends DiskBase {
   bus: 'virtio';
   serial: string;
+  /** Pass discards to the backing file (default true). */
+  discard: boolean;
+  queues?: number;
 }
 
 export type Disk = NvmeDisk | VirtioDisk;

@@ -8,6 +8,8 @@ export interface HostInfo {
   nativeNvme: boolean;
   /** "+64055:+64055" from `virsh capabilities`, when the DAC driver is on. */
   qemuLabel?: string;
+  /** The emulator binary libvirt runs (domcapabilities <path>). */
+  emulator?: string;
 }
 
 export async function readHostInfo(lv: Libvirt): Promise<HostInfo> {
@@ -21,7 +23,13 @@ export async function readHostInfo(lv: Libvirt): Promise<HostInfo> {
     kvm: /<domain>kvm<\/domain>/.test(kvmCaps),
     nativeNvme: /<disk supported='yes'>[\s\S]*?<enum name='bus'>[\s\S]*?<value>nvme<\/value>[\s\S]*?<\/enum>/.test(domcaps),
     ...parseDacLabel(caps),
+    ...emulatorOf(domcaps),
   };
+}
+
+function emulatorOf(domcaps: string): { emulator?: string } {
+  const path = /<path>([^<]+)<\/path>/.exec(domcaps)?.[1];
+  return path ? { emulator: path } : {};
 }
 
 /** The DAC base label for kvm (else qemu) domains from capabilities XML. */

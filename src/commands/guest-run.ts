@@ -2,6 +2,7 @@
 // are usable, then run one locked operation per guest concurrently and print the results.
 import { mkdir } from 'node:fs/promises';
 import type { Guest } from '../model.js';
+import { SpecError } from '../errors.js';
 import { lockGuest } from '../adapters/lock.js';
 import { checkQemuCanReach } from '../adapters/permissions.js';
 import { loadFleet, pickGuests, type GlobalOptions } from './context.js';
@@ -26,6 +27,7 @@ export async function runPerGuest(
     await s.network(fleet.network, { ensureActive: true });
     await mkdir(fleet.pool, { recursive: true, mode: 0o755 });
     if (s.lv.isLocal) await checkQemuCanReach(fleet.pool, (await s.host()).qemuLabel, 'pool');
+    await checkHostQemu(s, guests);
     const view = new ProgressView(opts.json);
     await view.start();
     for (const g of guests) view.for(g.name);
@@ -47,4 +49,15 @@ export async function runPerGuest(
   } finally {
     await s.close();
   }
+}
+
+/** Refuses, before anything is created, disk fields this host's QEMU cannot provide (exit 2). */
+async function checkHostQemu(s: Session, guests: Guest[]): Promise<void> {
+  const { needsCapabilities, checkCapabilities } = await import('../capabilities.js');
+  if (!needsCapabilities(guests) || !s.lv.isLocal) return;
+  const emulator = (await s.host()).emulator;
+  if (!emulator) return;
+  const { qemuCaps } = await import('../adapters/qemu-caps.js');
+  const issues = checkCapabilities(guests, await qemuCaps(emulator));
+  if (issues.length) throw new SpecError(issues, 'this host cannot provide what the spec asks for');
 }

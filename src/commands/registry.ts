@@ -51,6 +51,12 @@ export const commands: CommandModule[] = [
     handler: async (a) => (await import('./console.js')).consoleCommand(a as never),
   },
   {
+    command: 'disks [guests..]',
+    describe: 'every extra disk: guest device, by-id path, bus, serial, namespace, host file, geometry',
+    builder: (y) => guestsArg(y),
+    handler: async (a) => (await import('./disks.js')).disksCommand(a as never),
+  },
+  {
     command: 'inventory',
     describe: 'Ansible inventory of the running guests (static, or dynamic with --list/--host)',
     builder: (y) => y

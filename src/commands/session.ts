@@ -103,7 +103,7 @@ export class Session {
       const files = [basePath, ...(guest.boot.kernel ? [guest.boot.kernel] : []), ...(guest.boot.initrd ? [guest.boot.initrd] : [])];
       for (const f of files) await checkQemuCanRead(f, info.qemuLabel, guest.name);
     }
-    const needsQemuNvme = guest.disks.some((d) => d.bus === 'nvme' && (d.mdts !== undefined || d.atomic || d.nawun !== undefined || d.nawupf !== undefined));
+    const needsQemuNvme = guest.disks.some((d) => d.bus === 'nvme' && (d.mdts !== undefined || d.atomic || d.nawun !== undefined || d.nawupf !== undefined || d.zoned));
     const facts = factsFor(info, guest.accel, needsQemuNvme);
     const templateText = await readTemplate(guest.template);
     const xml = renderDomain({ fleet, guest, host: facts, base, templateText });

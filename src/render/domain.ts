@@ -135,12 +135,22 @@ function extraDisk(d: Disk, file: string): XmlNode {
   const io = blockio(d);
   return {
     ...attrs({ type: 'file', device: 'disk' }),
-    driver: attrs({ name: 'qemu', type: d.format, cache: 'none', io: 'native', discard: 'unmap' }),
+    driver: attrs({
+      name: 'qemu', type: d.format, cache: 'none', io: 'native',
+      discard: d.bus === 'virtio' && !d.discard ? 'ignore' : 'unmap',
+      ...(d.bus === 'virtio' && d.queues !== undefined && { queues: d.queues }),
+    }),
     source: attrs({ file }),
     target: attrs({ dev: d.name, bus: d.bus }),
     serial: text(d.serial),
     ...(io && { blockio: io }),
   };
+}
+
+/** nvme-ns properties of a zoned namespace (sizes in bytes, which QEMU's size parser takes). */
+function zonedProps(d: NvmeDisk): Array<[string, string | number | boolean | undefined]> {
+  if (!d.zoned) return [];
+  return [['zoned', true], ['zoned.zone_size', d.zoned.zoneSizeBytes], ['zoned.zone_capacity', d.zoned.zoneCapacityBytes], ['zoned.max_open', d.zoned.maxOpen], ['zoned.max_active', d.zoned.maxActive]];
 }
 
 /** Namespaces grouped by controller, in controller order. */
@@ -179,6 +189,7 @@ export function nvmeArguments(nvme: NvmeDisk[], fileOf: (d: NvmeDisk) => string)
         ['drive', `fv-${d.name}`], ['bus', ctrl], ['nsid', d.nsid],
         ['logical_block_size', d.logicalBlockSize], ['physical_block_size', d.physicalBlockSize],
         ['atomic.nawun', d.nawun], ['atomic.nawupf', d.nawupf],
+        ...zonedProps(d),
       ]));
     }
   }

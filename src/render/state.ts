@@ -51,6 +51,10 @@ export function describeDisk(d: Disk): string {
     if (d.atomic) parts.push(`atomic=${JSON.stringify(d.atomic)}`);
     if (d.nawun !== undefined) parts.push(`nawun=${d.nawun}`);
     if (d.nawupf !== undefined) parts.push(`nawupf=${d.nawupf}`);
+    if (d.zoned) parts.push(`zoned=${JSON.stringify(d.zoned)}`);
+  } else {
+    if (!d.discard) parts.push('discard=off');
+    if (d.queues !== undefined) parts.push(`queues=${d.queues}`);
   }
   return parts.join(' ');
 }

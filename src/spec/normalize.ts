@@ -97,10 +97,18 @@ function layout(g: RawGuest): { disks: Disk[]; mounts: Mount[] } {
         ...(wide.atomic !== undefined && { atomic: wide.atomic }),
         ...(decl.nawun !== undefined && { nawun: decl.nawun }),
         ...(decl.nawupf !== undefined && { nawupf: decl.nawupf }),
+        ...(decl.zoned && {
+          zoned: {
+            zoneSizeBytes: bytes(decl.zoned.zoneSize),
+            ...(decl.zoned.zoneCapacity !== undefined && { zoneCapacityBytes: bytes(decl.zoned.zoneCapacity) }),
+            ...(decl.zoned.maxOpen !== undefined && { maxOpen: decl.zoned.maxOpen }),
+            ...(decl.zoned.maxActive !== undefined && { maxActive: decl.zoned.maxActive }),
+          },
+        }),
       };
     }
     const serial = decl.serial ?? virtioSerial(ref.name);
-    return { ...common, bus: 'virtio', serial, byId: virtioById(serial) };
+    return { ...common, bus: 'virtio', serial, byId: virtioById(serial), discard: decl.discard ?? true, ...(decl.queues !== undefined && { queues: decl.queues }) };
   });
   disks.sort(diskOrder);
   const byDevice = new Map(disks.map((x) => [x.device, x]));

@@ -6,7 +6,8 @@ import { parseSize, formatSize, MiB, TiB } from './units.js';
 import { macFor } from '../render/identity.js';
 import { BUILTIN_TEMPLATES } from './defaults.js';
 
-const NVME_ONLY = ['mdts', 'atomic', 'nawun', 'nawupf'] as const;
+const NVME_ONLY = ['mdts', 'atomic', 'nawun', 'nawupf', 'zoned'] as const;
+const VIRTIO_ONLY = ['discard', 'queues'] as const;
 const CONTROLLER_FIELDS = ['mdts', 'atomic', 'serial'] as const;
 
 export interface RuleResult {
@@ -115,12 +116,28 @@ function checkDisk(d: PlacedDisk, issues: SpecIssue[], warnings: SpecIssue[]): v
   if (ref.bus === 'virtio') {
     for (const f of NVME_ONLY) if (decl[f] !== undefined) issues.push({ path: `${base}.${f}`, message: `${f} is an NVMe setting; ${d.device} is a virtio-blk disk (use /dev/nvmeXnY for NVMe)` });
     if (lbs !== undefined && pbs !== undefined && pbs < lbs) issues.push({ path: `${base}.physicalBlockSize`, message: `physicalBlockSize (${pbs}) must be at least logicalBlockSize (${lbs})` });
-  } else if (lbs !== undefined && pbs !== undefined && lbs !== pbs) {
-    issues.push({ path: `${base}.physicalBlockSize`, message: `QEMU's NVMe namespaces need logicalBlockSize = physicalBlockSize (got ${lbs} and ${pbs}); set both to the same value` });
+  } else {
+    for (const f of VIRTIO_ONLY) if (decl[f] !== undefined) issues.push({ path: `${base}.${f}`, message: `${f} is a virtio-blk setting; ${d.device} is an NVMe namespace` });
+    if (lbs !== undefined && pbs !== undefined && lbs !== pbs) {
+      issues.push({ path: `${base}.physicalBlockSize`, message: `QEMU's NVMe namespaces need logicalBlockSize = physicalBlockSize (got ${lbs} and ${pbs}); set both to the same value` });
+    }
+    if (decl.zoned && 'bytes' in size) checkZoned(`${base}.zoned`, decl.zoned, size.bytes, lbs ?? pbs ?? 512, issues);
   }
   if (lbs !== undefined && lbs > 4096) {
     warnings.push({ path: `${base}.logicalBlockSize`, message: `${lbs}-byte logical blocks are larger than the 4 KiB page: the guest kernel needs large-block-size support, or the disk shows up with size 0` });
   }
+}
+
+function checkZoned(at: string, z: NonNullable<RawDisk['zoned']>, diskBytes: number, block: number, issues: SpecIssue[]): void {
+  const zs = parseSize(z.zoneSize);
+  if (!('bytes' in zs)) return;
+  if (zs.bytes < MiB || zs.bytes % block !== 0) issues.push({ path: `${at}.zoneSize`, message: `${formatSize(zs.bytes)} must be at least 1MiB and a multiple of the ${block}-byte block` });
+  else if (diskBytes % zs.bytes !== 0) issues.push({ path: `${at}.zoneSize`, message: `the disk size (${formatSize(diskBytes)}) must be a whole number of ${formatSize(zs.bytes)} zones` });
+  if (z.zoneCapacity !== undefined) {
+    const zc = parseSize(z.zoneCapacity);
+    if ('bytes' in zc && (zc.bytes > zs.bytes || zc.bytes % block !== 0)) issues.push({ path: `${at}.zoneCapacity`, message: `must be at most zoneSize (${formatSize(zs.bytes)}) and a multiple of the ${block}-byte block` });
+  }
+  if (z.maxOpen && z.maxActive && z.maxOpen > z.maxActive) issues.push({ path: `${at}.maxOpen`, message: `maxOpen (${z.maxOpen}) cannot exceed maxActive (${z.maxActive})` });
 }
 
 /** Controller-wide NVMe settings written on several namespaces of one controller must agree. */

@@ -54,6 +54,15 @@ const diskFields = {
   }).optional(),
   nawun: smallInt(65535, 'namespace atomic write unit normal, logical blocks minus one').optional(),
   nawupf: smallInt(65535, 'namespace atomic write unit power fail, logical blocks minus one').optional(),
+  zoned: strict({
+    zoneSize: size,
+    zoneCapacity: size.optional(),
+    maxOpen: smallInt(65535, 'most zones open at once; 0 = no limit').optional(),
+    maxActive: smallInt(65535, 'most zones active at once; 0 = no limit').optional(),
+  }).optional(),
+  // virtio-blk only (rules.ts rejects them on NVMe):
+  discard: z.boolean({ error: 'expected true or false' }).optional(),
+  queues: z.number({ error: 'expected a whole number of queues' }).int({ message: 'expected a whole number of queues' }).min(1, { message: 'must be at least 1' }).max(64, { message: 'must be at most 64' }).optional(),
 };
 
 const diskSchema = strict(diskFields);

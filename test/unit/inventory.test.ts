@@ -23,6 +23,7 @@ describe('inventory', () => {
     expect(j._meta.hostvars['xfs-4k']).toEqual({
       ansible_host: '192.168.122.11', ansible_user: 'kdevops', ansible_ssh_private_key_file: '/home/dev/.ssh/id_ed25519',
       ansible_ssh_common_args: '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR',
+      flakevirt_disks: [],
     });
     // NixOS keeps python in the system profile.
     expect(j._meta.hostvars.ext4!.ansible_python_interpreter).toBe('/run/current-system/sw/bin/python3');

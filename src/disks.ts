@@ -1,0 +1,53 @@
+// Each extra disk as a record: where it is in the guest, on the host, and its declared geometry.
+// Pure; shown by `flakevirt disks` and carried in the inventory as flakevirt_disks.
+import type { Fleet, Guest } from './model.js';
+import { guestPaths } from './render/paths.js';
+
+export interface DiskRecord {
+  device: string;
+  byId: string;
+  bus: 'nvme' | 'virtio';
+  serial: string;
+  /** NVMe namespace id, or null for virtio-blk. */
+  nsid: number | null;
+  controller: string | null;
+  hostFile: string;
+  format: string;
+  sizeBytes: number;
+  logicalBlockSize: number;
+  physicalBlockSize: number;
+  mountPoint: string | null;
+  fsType: string | null;
+  mdts: number | null;
+  atomic: { awun?: number; awupf?: number; dn?: boolean; nawun?: number; nawupf?: number } | null;
+  zoned: { zoneSizeBytes: number; zoneCapacityBytes?: number; maxOpen?: number; maxActive?: number } | null;
+}
+
+export function diskRecords(fleet: Fleet, guest: Guest): DiskRecord[] {
+  const paths = guestPaths(fleet.pool, guest.name);
+  return guest.disks.map((d) => {
+    const mount = guest.mounts.find((m) => m.mountPoint === d.mountPoint);
+    const nvme = d.bus === 'nvme' ? d : undefined;
+    const atomic = nvme && (nvme.atomic || nvme.nawun !== undefined || nvme.nawupf !== undefined)
+      ? { ...nvme.atomic, ...(nvme.nawun !== undefined && { nawun: nvme.nawun }), ...(nvme.nawupf !== undefined && { nawupf: nvme.nawupf }) }
+      : null;
+    return {
+      device: d.device,
+      byId: d.byId,
+      bus: d.bus,
+      serial: d.serial,
+      nsid: nvme?.nsid ?? null,
+      controller: nvme ? `nvme${nvme.controller}` : null,
+      hostFile: paths.disk(d),
+      format: d.format,
+      sizeBytes: d.sizeBytes,
+      logicalBlockSize: d.logicalBlockSize ?? 512,
+      physicalBlockSize: d.physicalBlockSize ?? d.logicalBlockSize ?? 512,
+      mountPoint: d.mountPoint ?? null,
+      fsType: mount?.fsType ?? null,
+      mdts: nvme?.mdts ?? null,
+      atomic,
+      zoned: nvme?.zoned ?? null,
+    };
+  });
+}
