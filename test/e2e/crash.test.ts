@@ -1,7 +1,9 @@
 // Crash safety and concurrency on a real libvirtd: SIGKILL in the middle of `up`, then re-run;
 // two `up` runs on one spec at once. The end state must be one correct fleet with nothing left over.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { readdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { REPO_ROOT } from '../helpers/fixtures.js';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { e2eSkipReason, TestHost, tinyGuest, type RunResult } from '../helpers/testhost.js';
@@ -74,6 +76,46 @@ guests:
     expect(down.status, down.stderr).toBe(0);
     expect(existsSync(join(pool, 'cr-a'))).toBe(false);
     expect(host!.virsh('list', '--all', '--name').trim()).toBe('');
+  });
+
+  it.each([
+    ['after stopping the guest', /\] stopping/],
+    ['while replacing the root overlay', /replacing root overlay/],
+    ['while waiting for the lease', /waiting for a fresh DHCP lease/],
+  ])('SIGKILL of reimage %s, then reimage again converges and keeps the extra disk\'s data', async (_when, pattern) => {
+    expect(host!.flakevirt('up', '-f', spec, '--timeout', '120').status).toBe(0);
+    const vdb = join(pool, 'cr-a', 'vdb.raw');
+    writeFileSync(vdb, Buffer.from('MARKER-BEFORE-REIMAGE'), { flag: 'r+' });
+    await killWhen(host!.spawnFlakevirt('reimage', '-f', spec), pattern);
+    const r = host!.flakevirt('reimage', '-f', spec, '--timeout', '120');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/cr-a\s+\d+\.\d+\.\d+\.\d+\s+reimaged, extra disks kept/);
+    expect(readFileSync(vdb).subarray(0, 21).toString()).toBe('MARKER-BEFORE-REIMAGE');
+    expect(readdirSync(join(pool, 'cr-a')).filter((f) => f.includes('partial'))).toEqual([]);
+  });
+
+  it.each([
+    ['after stopping the guest', /\] stopping/],
+    ['after undefining it', /\] undefining/],
+  ])('SIGKILL of down %s, then down again leaves nothing', async (_when, pattern) => {
+    expect(host!.flakevirt('up', '-f', spec, '--timeout', '120').status).toBe(0);
+    await killWhen(host!.spawnFlakevirt('down', '-f', spec), pattern);
+    const r = host!.flakevirt('down', '-f', spec);
+    expect(r.status, r.stderr).toBe(0);
+    expect(host!.virsh('list', '--all', '--name').trim()).toBe('');
+    expect(existsSync(join(pool, 'cr-a'))).toBe(false);
+  });
+
+  it('list and ips recover after libvirtd restarts under running guests', () => {
+    expect(host!.flakevirt('up', '-f', spec, '--timeout', '120').status).toBe(0);
+    const before = host!.flakevirt('ips', '-f', spec).stdout.trim();
+    expect(before).toMatch(/^cr-a \d+\.\d+\.\d+\.\d+$/);
+    execFileSync(join(REPO_ROOT, 'scripts', 'testhost.sh'), ['restart-libvirtd', 'crash'], { stdio: 'ignore' });
+    const rows = JSON.parse(host!.flakevirt('list', '-f', spec, '--json').stdout);
+    expect(rows).toMatchObject([{ name: 'cr-a', state: 'running' }]);
+    expect(host!.flakevirt('ips', '-f', spec).stdout.trim()).toBe(before);
+    expect(host!.flakevirt('up', '-f', spec).stdout).toMatch(/cr-a .*running and up to date/);
+    expect(host!.flakevirt('down', '-f', spec).status).toBe(0);
   });
 
   it('two up runs at once end in one correct fleet', async () => {
