@@ -14,10 +14,11 @@ import { macFor } from '../dist/render/identity.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = Object.fromEntries(process.argv.slice(2).reduce((a, x, i, all) => (x.startsWith('--') ? [...a, [x.slice(2), all[i + 1]]] : a), []));
-const sizes = (args.sizes ?? '1,4').split(',').map(Number);
+const sizes = (args.sizes ?? '1,4,8').split(',').map(Number);
 const rounds = Number(args.rounds ?? 5);
 const boots = Number(args.boots ?? 3);
-const only = args.only ? args.only.split(',') : ['overlay', 'lease', 'reimage', 'read'];
+const only = args.only ? args.only.split(',') : ['overlay', 'lease', 'reimage', 'fleet', 'read'];
+const fleetSizes = (args.fleet ?? '1,4,8').split(',').map(Number);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(0));
 const rows = [];
@@ -148,7 +149,75 @@ async function leaseAndReimageBench() {
   }
 }
 
-// 4. Read path: whole-process time of `list` and `ips` (Node start-up included) vs `virsh list` + a virsh call per domain.
+// 4. Fleet: `up` of 1, 4 and 8 tiny guests at once, wall time to the last lease.
+async function fleetBench() {
+  const { dir } = setupHost();
+  const tiny = execFileSync(join(ROOT, 'scripts', 'tiny-guest.sh'), { encoding: 'utf8' }).trim();
+  const times = new Map();
+  try {
+    for (const n of fleetSizes) {
+      const spec = join(dir, `fleet-${n}.yaml`);
+      const guests = Array.from({ length: n }, (_, i) => `  f${i + 1}: { image: ${tiny}/base.qcow2, kernel: ${tiny}/vmlinuz, initrd: ${tiny}/initrd.img, cmdline: "console=ttyS0 quiet" }`).join('\n');
+      writeFileSync(spec, `pool: ${dir}/pool\naccel: tcg\ndefaults: { memory: 256MiB, vcpus: 1, diskSize: 1GiB }\nguests:\n${guests}\n`);
+      const run = await timedFlakevirt(['up', '-f', spec, '--timeout', '300']);
+      if (run.status !== 0) throw new Error(`bench: up of ${n} guests failed`);
+      times.set(n, run.end - run.t0);
+      inHost([process.execPath, CLI, 'down', '--all', '-f', spec]);
+    }
+  } finally {
+    spawnSync(TH, ['down', 'bench']);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const one = times.get(fleetSizes[0]);
+  for (const [n, ms] of times) rows.push([`up of ${n} guest${n > 1 ? 's' : ''} at once`, `${fmt(ms)} ms`, `${fmt(ms / n)} ms per guest`, n > 1 ? `${(ms / one).toFixed(1)}× one guest` : '']);
+}
+
+// 5. Read path with 50 defined (stopped) flakevirt domains: list, ips, inventory --list as whole
+// processes vs the naive loop (virsh list, then virsh dumpxml per domain, then the leases).
+async function read50Bench() {
+  const { dir } = setupHost();
+  const tiny = execFileSync(join(ROOT, 'scripts', 'tiny-guest.sh'), { encoding: 'utf8' }).trim();
+  const { renderDomain } = await import('../dist/render/domain.js');
+  const { parseSpec } = await import('../dist/spec/parse.js');
+  const { normalize } = await import('../dist/spec/normalize.js');
+  const spec = join(dir, 'fifty.yaml');
+  const guests = Array.from({ length: 50 }, (_, i) => `  r${String(i + 1).padStart(2, '0')}: { image: ${tiny}/base.qcow2, kernel: ${tiny}/vmlinuz, initrd: ${tiny}/initrd.img, disks: { /dev/nvme0n1: { size: 1GiB }, /dev/vdb: { size: 1GiB } } }`).join('\n');
+  writeFileSync(spec, `pool: ${dir}/pool\naccel: tcg\nguests:\n${guests}\n`);
+  const parsed = parseSpec(readFileSync(spec, 'utf8'));
+  const fleet = normalize(parsed.spec, { specPath: spec, home: '/root' });
+  const template = readFileSync(join(ROOT, 'domain-templates', 'q35.xml'), 'utf8');
+  for (const g of fleet.guests) {
+    const xml = renderDomain({ fleet, guest: g, host: { domainType: 'qemu', nvme: 'commandline' }, base: { path: `${tiny}/base.qcow2`, id: 'bench' }, templateText: template });
+    writeFileSync(join(dir, `${g.name}.xml`), xml);
+    inHost(['virsh', '-q', '-c', 'qemu:///system', 'define', join(dir, `${g.name}.xml`)]);
+  }
+  const time = (argv) => {
+    const xs = [];
+    for (let r = 0; r < rounds; r++) {
+      const t = performance.now();
+      const res = inHost(argv);
+      if (res.status !== 0) throw new Error(`bench: ${argv.join(' ')}: ${res.stderr}`);
+      xs.push(performance.now() - t);
+    }
+    return median(xs);
+  };
+  const naive = join(dir, 'naive.sh');
+  writeFileSync(naive, `#!/bin/sh\nfor d in $(virsh -q -c qemu:///system list --all --name); do virsh -q -c qemu:///system dumpxml "$d" >/dev/null; done\nvirsh -q -c qemu:///system net-dhcp-leases default >/dev/null\n`);
+  chmodSync(naive, 0o755);
+  try {
+    const nsOnly = time(['true']);
+    const list = time([process.execPath, CLI, 'list', '-f', spec, '--json']) - nsOnly;
+    const ips = time([process.execPath, CLI, 'ips', '-f', spec]) - nsOnly;
+    const inv = time([process.execPath, CLI, 'inventory', '-f', spec, '--list']) - nsOnly;
+    const loop = time([naive]) - nsOnly;
+    rows.push([`read path, 50 defined domains (median of ${rounds}, Node start-up included)`, `list ${fmt(list)} ms, ips ${fmt(ips)} ms`, `inventory --list ${fmt(inv)} ms`, `virsh loop ${fmt(loop)} ms (${(loop / list).toFixed(1)}× list)`]);
+  } finally {
+    spawnSync(TH, ['down', 'bench']);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// 6. Read path: whole-process time of `list` and `ips` (Node start-up included) vs `virsh list` + a virsh call per domain.
 async function readBench() {
   const env = { ...process.env, LIBVIRT_DEFAULT_URI: 'test:///default' };
   const time = (cmd, a) => {
@@ -168,6 +237,8 @@ async function readBench() {
 if (only.includes('overlay')) await overlayBench();
 if (process.getuid() === 0 && (only.includes('lease') || only.includes('reimage'))) await leaseAndReimageBench();
 else if (only.includes('lease')) rows.push(['lease detection / reimage', 'skipped: needs root', '', '']);
+if (process.getuid() === 0 && only.includes('fleet')) await fleetBench();
+if (process.getuid() === 0 && only.includes('read')) await read50Bench();
 if (only.includes('read')) await readBench();
 
 const host = `${execFileSync('nproc').toString().trim()} cores, ${(Number(execFileSync('awk', ['/MemTotal/ {print $2}', '/proc/meminfo']).toString()) / 1048576).toFixed(0)} GiB, ${execFileSync('qemu-system-x86_64', ['--version']).toString().split('\n')[0]}`;

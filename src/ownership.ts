@@ -1,4 +1,6 @@
-// Reads flakevirt's ownership mark back out of a domain's XML. Pure.
+// Reads flakevirt's ownership mark (and the few device facts read commands need) back out of a
+// domain's XML. Pure. Only the small parts are parsed — <metadata>, <interface>, <serial> — since
+// parsing every full domain document dominated `list` on a host with many domains.
 import { XMLParser } from 'fast-xml-parser';
 import { METADATA_NS } from './render/domain.js';
 import type { GuestState } from './render/state.js';
@@ -20,19 +22,28 @@ export interface DomainFacts {
   consoleLog?: string;
 }
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, parseAttributeValue: false, isArray: (n) => ['interface', 'serial'].includes(n) });
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, parseAttributeValue: false });
 
-/** Extracts ownership, MACs and the console log path from `virsh dumpxml` output. */
+/** Every top-level `<tag …>…</tag>` (or self-closed) element of that name, as text. */
+function elements(xml: string, tag: string): string[] {
+  return xml.match(new RegExp(`<${tag}[\\s>][\\s\\S]*?</${tag}>|<${tag}\\s[^>]*/>`, 'g')) ?? [];
+}
+
+/** Extracts ownership, MACs, networks and the console log path from `virsh dumpxml` output. */
 export function domainFacts(xml: string): DomainFacts {
-  const domain = (parser.parse(xml) as { domain?: Record<string, any> }).domain ?? {};
-  const macs = ((domain.devices?.interface ?? []) as Array<{ mac?: { '@_address'?: string } }>)
-    .map((i) => i.mac?.['@_address']?.toLowerCase())
-    .filter((m): m is string => !!m);
-  const networks = ((domain.devices?.interface ?? []) as Array<{ '@_type'?: string; source?: { '@_network'?: string } }>)
-    .filter((i) => i['@_type'] === 'network' && i.source?.['@_network'])
-    .map((i) => i.source!['@_network']!);
-  const consoleLog = (domain.devices?.serial ?? [])[0]?.log?.['@_file'] as string | undefined;
-  return { owner: owner(domain.metadata), macs, networks: [...new Set(networks)], ...(consoleLog && { consoleLog }) };
+  const macs: string[] = [];
+  const networks = new Set<string>();
+  for (const block of elements(xml, 'interface')) {
+    const i = (parser.parse(block) as { interface?: Record<string, any> }).interface ?? {};
+    const mac = i.mac?.['@_address'];
+    if (typeof mac === 'string') macs.push(mac.toLowerCase());
+    if (i['@_type'] === 'network' && typeof i.source?.['@_network'] === 'string') networks.add(i.source['@_network']);
+  }
+  const serial = elements(xml, 'serial')[0];
+  const consoleLog = serial ? ((parser.parse(serial) as { serial?: Record<string, any> }).serial?.log?.['@_file'] as string | undefined) : undefined;
+  const metadata = elements(xml, 'metadata')[0];
+  const meta = metadata ? (parser.parse(metadata) as { metadata?: unknown }).metadata : undefined;
+  return { owner: owner(meta), macs, networks: [...networks], ...(consoleLog && { consoleLog }) };
 }
 
 function owner(metadata: unknown): Ownership | undefined {

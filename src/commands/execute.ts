@@ -76,7 +76,7 @@ export async function execute(s: Session, t: GuestTarget, actions: Action[], pro
       case 'wait-lease':
         progress(`waiting for a fresh DHCP lease on ${net.name} (${net.leases.kind})`);
         lease = await waitForLease(net.leases, {
-          guest: guest.name, mac: guest.mac, network: net.name, startedAt, leaseTime: net.leaseTime, before,
+          guest: guest.name, mac: guest.mac, network: net.name, startedAt, leaseTime: await net.leaseTime(), before,
           timeoutMs: opts.timeoutMs, consoleLog: paths.console, domainState: () => s.lv.state(guest.name),
         });
         progress(`lease ${lease.ip}`);

@@ -17,7 +17,8 @@ import { checkQemuCanRead } from '../adapters/permissions.js';
 export interface NetworkInfo {
   name: string;
   bridge: string;
-  leaseTime: number;
+  /** The network's DHCP lease time in seconds (read from its XML on first use). */
+  leaseTime(): Promise<number>;
   leases: LeaseSource;
 }
 
@@ -66,8 +67,13 @@ export class Session {
           await this.lv.virsh.networkStart(name);
           info = await this.lv.virsh.networkInfo(name);
         }
-        const leaseTime = leaseTimeOf(await this.lv.virsh.networkXml(name));
-        return { name, bridge: info.bridge, leaseTime, leases: await leaseSource(this.lv, name, info.bridge) };
+        let leaseTime: Promise<number> | undefined;
+        return {
+          name,
+          bridge: info.bridge,
+          leaseTime: () => (leaseTime ??= this.lv.virsh.networkXml(name).then(leaseTimeOf)),
+          leases: await leaseSource(this.lv, name, info.bridge),
+        };
       })();
       this.networks.set(name, p);
     }
