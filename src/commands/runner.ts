@@ -11,6 +11,8 @@ export interface GuestResult {
   ip?: string;
   changes?: string[];
   error?: string;
+  /** The failure was about the spec (exit code 2), not about running it. */
+  specError?: boolean;
   seconds: number;
 }
 
@@ -40,11 +42,12 @@ export async function forEachGuest<T extends { name: string }>(
       const error = e instanceof Error ? e.message : String(e);
       view.end(item.name, 'failed');
       if (!(e instanceof SpecError) && !(e instanceof RefusedError) && !(e instanceof Error && e.name === 'ToolError') && process.env.FLAKEVIRT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
-      return { name: item.name, ok: false, outcome: 'failed', error, seconds: (Date.now() - started) / 1000 };
+      return { name: item.name, ok: false, outcome: 'failed', error, seconds: (Date.now() - started) / 1000, ...(e instanceof SpecError && { specError: true }) };
     }
   }));
   if (!given) view.finish();
-  if (results.some((r) => !r.ok)) process.exitCode = results.some((r) => r.error && /invalid spec|cannot use|cannot bring up|qemu cannot read/.test(r.error)) ? 2 : 1;
+  // A guest refused for what the spec says (SpecError) makes the run exit 2; any other failure 1.
+  if (results.some((r) => !r.ok)) process.exitCode = results.some((r) => r.specError) ? 2 : 1;
   return results;
 }
 

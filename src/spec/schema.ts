@@ -40,28 +40,28 @@ const serial = text.regex(/^[A-Za-z0-9._-]{1,20}$/, { message: 'a serial is 1–
 
 /** Host-side fields every extra disk has (storage: and disks: alike). */
 const diskFields = {
-  size,
-  format: z.enum(['raw', 'qcow2'], { error: 'format is "raw" (default) or "qcow2"' }).optional(),
-  logicalBlockSize: blockSize.optional(),
-  physicalBlockSize: blockSize.optional(),
-  serial: serial.optional(),
+  size: size.describe('Disk size with a binary unit, e.g. "20GiB" (1MiB … 64TiB, a multiple of the block size)'),
+  format: z.enum(['raw', 'qcow2'], { error: 'format is "raw" (default) or "qcow2"' }).describe('Backing file format: raw (default) or qcow2').optional(),
+  logicalBlockSize: blockSize.describe('Logical block size in bytes: a power of two, 512 … 65536 (NVMe: equal to physicalBlockSize)').optional(),
+  physicalBlockSize: blockSize.describe('Physical block size in bytes: a power of two, 512 … 65536').optional(),
+  serial: serial.describe('Disk serial (NVMe: the controller\'s); default fvnvmeN or fv-vdX').optional(),
   // NVMe only (rules.ts rejects them on virtio-blk):
-  mdts: smallInt(15, 'log2 of the largest transfer in 4 KiB units; QEMU default 7 = 512 KiB').optional(),
+  mdts: smallInt(15, 'log2 of the largest transfer in 4 KiB units; QEMU default 7 = 512 KiB').describe('NVMe controller: log2 of the largest transfer in 4 KiB units (QEMU default 7 = 512 KiB)').optional(),
   atomic: strict({
     awun: smallInt(65535, 'atomic write unit normal, in logical blocks minus one').optional(),
     awupf: smallInt(65535, 'atomic write unit power fail, in logical blocks minus one').optional(),
     dn: z.boolean({ error: 'expected true or false' }).optional(),
-  }).optional(),
-  nawun: smallInt(65535, 'namespace atomic write unit normal, logical blocks minus one').optional(),
-  nawupf: smallInt(65535, 'namespace atomic write unit power fail, logical blocks minus one').optional(),
+  }).describe('NVMe controller atomic write units, in logical blocks minus one (QEMU ≥ 9.2)').optional(),
+  nawun: smallInt(65535, 'namespace atomic write unit normal, logical blocks minus one').describe('NVMe namespace atomic write unit normal, logical blocks minus one').optional(),
+  nawupf: smallInt(65535, 'namespace atomic write unit power fail, logical blocks minus one').describe('NVMe namespace atomic write unit power fail, logical blocks minus one').optional(),
   zoned: strict({
     zoneSize: size,
     zoneCapacity: size.optional(),
     maxOpen: smallInt(65535, 'most zones open at once; 0 = no limit').optional(),
     maxActive: smallInt(65535, 'most zones active at once; 0 = no limit').optional(),
-  }).optional(),
+  }).describe('NVMe zoned namespace: zone size and capacity (sizes), max open and active zones (0 = no limit)').optional(),
   // virtio-blk only (rules.ts rejects them on NVMe):
-  discard: z.boolean({ error: 'expected true or false' }).optional(),
+  discard: z.boolean({ error: 'expected true or false' }).describe('virtio-blk: pass discards to the backing file (default true)').optional(),
   queues: z.number({ error: 'expected a whole number of queues' }).int({ message: 'expected a whole number of queues' }).min(1, { message: 'must be at least 1' }).max(64, { message: 'must be at most 64' }).optional(),
 };
 
@@ -82,9 +82,9 @@ const guestName = z.string().regex(hostname, {
 });
 
 const guestCommon = {
-  memory: size.optional(),
+  memory: size.describe('Guest memory with a binary unit, e.g. "4GiB"').optional(),
   vcpus: z.number({ error: 'expected a whole number of vCPUs' }).int({ message: 'expected a whole number of vCPUs' }).min(1, { message: 'must be at least 1' }).max(512, { message: 'must be at most 512' }).optional(),
-  diskSize: size.optional(),
+  diskSize: size.describe('Root disk virtual size, e.g. "20GiB"').optional(),
   profiles: z.array(z.enum(PROFILES, { error: `a profile is one of ${PROFILES.join(', ')}` })).optional(),
   testSuites: z.array(z.enum(TEST_SUITES, { error: `a test suite is one of ${TEST_SUITES.join(', ')}` })).optional(),
   accel: z.enum(['auto', 'kvm', 'tcg'], { error: 'accel is auto, kvm or tcg' }).optional(),
@@ -94,9 +94,9 @@ const guestCommon = {
 const guestSchema = strict({
   ...guestCommon,
   groups: z.array(text.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'an Ansible group name: letters, digits and "_", not starting with a digit' })).optional(),
-  storage: z.record(absPath, storageSchema).optional(),
-  disks: z.record(text, diskSchema).optional(),
-  image: absPath.optional(),
+  storage: z.record(absPath, storageSchema).describe('nixos-flake storage entries keyed by mount point, plus host-side disk fields').optional(),
+  disks: z.record(text, diskSchema).describe('Extra disks attached but not mounted, keyed by guest device (/dev/nvmeXnY, /dev/vdb…)').optional(),
+  image: absPath.describe('Prebuilt qcow2 base image for the root disk; without it the image is built through Nix').optional(),
   kernel: absPath.optional(),
   initrd: absPath.optional(),
   cmdline: text.optional(),
