@@ -24,9 +24,13 @@ export interface DomainFacts {
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, parseAttributeValue: false });
 
-/** Every top-level `<tag …>…</tag>` (or self-closed) element of that name, as text. */
+/**
+ * Every `<tag attr=…>…</tag>` (or self-closed) element of that name that has attributes, as text.
+ * Requiring attributes keeps a disk's `<serial>fv-vdb</serial>` from passing for the serial device
+ * `<serial type='pty'>` (libvirt lists disks first).
+ */
 function elements(xml: string, tag: string): string[] {
-  return xml.match(new RegExp(`<${tag}[\\s>][\\s\\S]*?</${tag}>|<${tag}\\s[^>]*/>`, 'g')) ?? [];
+  return xml.match(new RegExp(`<${tag}\\s[^>]*?(?:/>|>[\\s\\S]*?</${tag}>)`, 'g')) ?? [];
 }
 
 /** Extracts ownership, MACs, networks and the console log path from `virsh dumpxml` output. */
@@ -41,7 +45,7 @@ export function domainFacts(xml: string): DomainFacts {
   }
   const serial = elements(xml, 'serial')[0];
   const consoleLog = serial ? ((parser.parse(serial) as { serial?: Record<string, any> }).serial?.log?.['@_file'] as string | undefined) : undefined;
-  const metadata = elements(xml, 'metadata')[0];
+  const metadata = /<metadata>[\s\S]*?<\/metadata>/.exec(xml)?.[0];
   const meta = metadata ? (parser.parse(metadata) as { metadata?: unknown }).metadata : undefined;
   return { owner: owner(meta), macs, networks: [...networks], ...(consoleLog && { consoleLog }) };
 }

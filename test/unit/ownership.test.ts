@@ -16,6 +16,11 @@ const LIBVIRT_STYLE = `<domain type='qemu' id='3'>
     </flakevirt:guest>
   </metadata>
   <devices>
+    <disk type='file' device='disk'>
+      <source file='/pool/g1/vdb.raw'/>
+      <target dev='vdb' bus='virtio'/>
+      <serial>fv-vdb</serial>
+    </disk>
     <interface type='network'>
       <mac address='52:54:00:AA:bb:cc'/>
       <source network='default' portid='x' bridge='virbr0'/>
