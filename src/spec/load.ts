@@ -29,7 +29,7 @@ export async function loadSpec(path: string, { connect, home = homedir() }: { co
 }
 
 /**
- * A validated spec is cached next to it (.flakevirt/spec-cache.json), keyed by its text, the
+ * A validated spec is cached next to it (.flakevirt/spec-cache.json), keyed by its text and path, the
  * options, flakevirt's own spec code and the ssh key files' contents: read commands and no-op runs
  * then skip loading the YAML parser and zod (~150 ms). Referenced files are checked every time.
  */
@@ -42,9 +42,9 @@ interface SpecCache {
 
 const SPEC_CODE = ['parse.js', 'schema.js', 'rules.js', 'normalize.js', 'defaults.js', 'units.js'].map((f) => fileURLToPath(new URL(f, import.meta.url)));
 
-async function cacheKey(text: string, home: string, connect: string | undefined): Promise<string> {
+async function cacheKey(text: string, path: string, home: string, connect: string | undefined): Promise<string> {
   const code = await Promise.all(SPEC_CODE.map((f) => stat(f).then((st) => `${st.size}:${st.mtimeMs}`, () => '-')));
-  return createHash('sha256').update(JSON.stringify([text, home, connect ?? '', code])).digest('hex');
+  return createHash('sha256').update(JSON.stringify([text, path, home, connect ?? '', code])).digest('hex');
 }
 
 function cachePath(specPath: string): string {
@@ -70,7 +70,7 @@ async function writeCache(specPath: string, c: SpecCache): Promise<void> {
 }
 
 export async function loadSpecText(text: string, path: string, { connect, home = homedir() }: { connect?: string; home?: string } = {}): Promise<LoadedSpec> {
-  const key = await cacheKey(text, home, connect);
+  const key = await cacheKey(text, path, home, connect);
   const cached = await readCache(path, key);
   const result = cached ?? (await validate(text, path, key, { connect, home }));
   await checkReferencedFiles(result.fleet, path);
