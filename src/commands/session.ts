@@ -59,7 +59,10 @@ export class Session {
     let p = this.networks.get(name);
     if (!p) {
       p = (async () => {
-        let info = await this.lv.virsh.networkInfo(name);
+        // Read commands on a local host take the bridge from libvirt's live network status file
+        // (a file read instead of a virsh process); up and reimage ask virsh, which can also start it.
+        const live = !ensureActive && this.lv.isLocal ? await liveBridge(name) : undefined;
+        let info = live ? { exists: true, active: true, bridge: live } : await this.lv.virsh.networkInfo(name);
         if (!info.exists) {
           throw new ToolError({ message: `libvirt network "${name}" is not defined on ${this.lv.uri}; define it (virsh net-define /usr/share/libvirt/networks/default.xml) or set network: in the spec`, command: `virsh net-info ${name}` });
         }
@@ -124,4 +127,11 @@ export class Session {
     };
     return { guest, paths, facts, base, baseInfo, xml, desired };
   }
+}
+
+/** The bridge of an active local network, from /run/libvirt/network/NAME.xml (root only). */
+async function liveBridge(name: string): Promise<string | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  const xml = await readFile(`/run/libvirt/network/${name}.xml`, 'utf8').catch(() => undefined);
+  return xml ? /<bridge name=['"]([^'"]+)['"]/.exec(xml)?.[1] : undefined;
 }
