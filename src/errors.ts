@@ -16,6 +16,14 @@ export class SpecError extends Error {
   }
 }
 
+/** There is no spec file to read (no ./flakevirt.yaml and no -f). Exit code 2. */
+export class NoSpecError extends SpecError {
+  constructor() {
+    super([{ path: '', message: 'no flakevirt.yaml in this directory; pass -f/--spec FILE' }], 'no spec');
+    this.name = 'NoSpecError';
+  }
+}
+
 /** An external tool (virsh, qemu-img, nix) or libvirt call failed. Exit code 1. */
 export class ToolError extends Error {
   readonly command: string;

@@ -1,11 +1,9 @@
 // flakevirt console GUEST [--log]: the serial console, live or from its log file.
 import { readFile } from 'node:fs/promises';
 import { RefusedError, ToolError } from '../errors.js';
-import { domainFacts, } from '../ownership.js';
+import { domainFacts } from '../ownership.js';
 import { foreign } from '../plan.js';
-import { DEFAULTS } from '../spec/defaults.js';
-import { SpecError } from '../errors.js';
-import { loadFleet, type GlobalOptions } from './context.js';
+import { connectUri, loadFleetIfAny, type GlobalOptions } from './context.js';
 import { Session } from './session.js';
 
 export interface ConsoleOptions extends GlobalOptions {
@@ -14,12 +12,7 @@ export interface ConsoleOptions extends GlobalOptions {
 }
 
 export async function consoleCommand(opts: ConsoleOptions): Promise<void> {
-  let uri = opts.connect ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULTS.connect;
-  try {
-    uri = (await loadFleet(opts)).fleet.connect;
-  } catch (e) {
-    if (!(e instanceof SpecError && e.message.startsWith('no spec'))) throw e;
-  }
+  const uri = connectUri(opts, (await loadFleetIfAny(opts))?.fleet);
   const s = await Session.open(uri);
   try {
     const dom = await s.lv.domain(opts.guest);

@@ -1,5 +1,7 @@
 // What every command gets: the global options and a way to print.
-import { SpecError } from '../errors.js';
+import { NoSpecError, SpecError } from '../errors.js';
+import type { Fleet } from '../model.js';
+import { DEFAULTS } from '../spec/defaults.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { findSpec } from '../spec/find.js';
 import { packagePath } from '../package-root.js';
@@ -17,15 +19,31 @@ export const EXAMPLE_SPEC = packagePath('examples', 'tiny-fleet.yaml');
 /** Loads the spec named by -f, else ./flakevirt.yaml; prints warnings to stderr. */
 export async function loadFleet(opts: GlobalOptions, { allowExample = false } = {}): Promise<LoadedSpec> {
   const path = findSpec(opts.spec) ?? (allowExample ? EXAMPLE_SPEC : undefined);
-  if (!path) throw new SpecError([{ path: '', message: 'no flakevirt.yaml in this directory; pass -f/--spec FILE' }], 'no spec');
+  if (!path) throw new NoSpecError();
   const { loadSpec } = await import('../spec/load.js');
   if (path === EXAMPLE_SPEC) {
     process.stderr.write(`flakevirt: no flakevirt.yaml here; using the built-in example fleet (${EXAMPLE_SPEC})\n`);
     await ensureTinyGuest();
   }
-  const loaded = await loadSpec(path, { connect: opts.connect ?? process.env.LIBVIRT_DEFAULT_URI });
+  // --connect overrides the spec; $LIBVIRT_DEFAULT_URI only fills in when the spec has no connect:.
+  const loaded = await loadSpec(path, { ...(opts.connect && { connect: opts.connect }), ...(process.env.LIBVIRT_DEFAULT_URI && { defaultConnect: process.env.LIBVIRT_DEFAULT_URI }) });
   for (const w of loaded.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
   return loaded;
+}
+
+/** The spec when there is one (read commands and `down --all` also work without). */
+export async function loadFleetIfAny(opts: GlobalOptions, { allowExample = false } = {}): Promise<LoadedSpec | undefined> {
+  try {
+    return await loadFleet(opts, { allowExample });
+  } catch (e) {
+    if (e instanceof NoSpecError) return undefined;
+    throw e;
+  }
+}
+
+/** The libvirt URI: the spec's (already resolved with --connect), else --connect, $LIBVIRT_DEFAULT_URI, qemu:///system. */
+export function connectUri(opts: GlobalOptions, fleet?: Fleet): string {
+  return fleet?.connect ?? opts.connect ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULTS.connect;
 }
 
 /** Picks guests by name (all when none given); an unknown name is a spec error. */

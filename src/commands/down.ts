@@ -6,8 +6,7 @@ import { domainFacts } from '../ownership.js';
 import { lockGuest } from '../adapters/lock.js';
 import { readManifest, removeGuestDir, ownedGuestDirs } from '../adapters/guest-dir.js';
 import { guestPaths } from '../render/paths.js';
-import { DEFAULTS } from '../spec/defaults.js';
-import { loadFleet, pickGuests, type GlobalOptions } from './context.js';
+import { connectUri, loadFleet, loadFleetIfAny, pickGuests, type GlobalOptions } from './context.js';
 import { Session } from './session.js';
 import { forEachGuest, printResults } from './runner.js';
 import type { Fleet } from '../model.js';
@@ -24,14 +23,9 @@ interface Target {
 }
 
 export async function downCommand(opts: DownOptions): Promise<void> {
-  let fleet: Fleet | undefined;
-  try {
-    fleet = (await loadFleet(opts, { allowExample: !opts.all })).fleet;
-  } catch (e) {
-    if (!(opts.all && e instanceof SpecError && e.message.startsWith('no spec'))) throw e;
-  }
-  const uri = fleet?.connect ?? opts.connect ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULTS.connect;
-  const s = await Session.open(uri, fleet);
+  // --all works without a spec (it finds flakevirt's domains by their metadata); names need one.
+  const fleet: Fleet | undefined = opts.all ? (await loadFleetIfAny(opts))?.fleet : (await loadFleet(opts, { allowExample: true })).fleet;
+  const s = await Session.open(connectUri(opts, fleet), fleet);
   try {
     const targets = new Map<string, Target>();
     if (opts.all) {

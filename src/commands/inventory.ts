@@ -3,7 +3,7 @@
 import { writeFile, chmod } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { SpecError } from '../errors.js';
+import { NoSpecError } from '../errors.js';
 import type { Fleet } from '../model.js';
 import { buildInventory, inventoryIni, inventoryJson, inventoryYamlTree, type InventoryHost } from '../inventory.js';
 import { packagePath } from '../package-root.js';
@@ -20,7 +20,7 @@ export interface InventoryOptions extends GlobalOptions {
 /** The spec's guests that hold a lease now; the others are named on stderr, never listed without an IP. */
 export async function leasedHosts(opts: GlobalOptions): Promise<{ fleet: Fleet; hosts: InventoryHost[]; specPath: string }> {
   const { fleet, rows } = await listFleet(opts, { allowExample: true });
-  if (!fleet) throw new SpecError([{ path: '', message: 'no flakevirt.yaml in this directory; pass -f/--spec FILE' }], 'no spec');
+  if (!fleet) throw new NoSpecError();
   const byName = new Map<string, GuestRow>(rows.map((r) => [r.name, r]));
   const hosts: InventoryHost[] = [];
   for (const guest of fleet.guests) {
@@ -48,7 +48,7 @@ export async function inventoryCommand(opts: InventoryOptions): Promise<void> {
 async function writeScript(opts: InventoryOptions): Promise<void> {
   const { findSpec } = await import('../spec/find.js');
   const spec = findSpec(opts.spec);
-  if (!spec) throw new SpecError([{ path: '', message: 'no flakevirt.yaml in this directory; pass -f/--spec FILE' }], 'no spec');
+  if (!spec) throw new NoSpecError();
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`; // the one way a value enters this shell script
   const connect = opts.connect ? ` --connect ${q(opts.connect)}` : '';
   const text = `#!/bin/sh\n# Ansible dynamic inventory for ${spec}, written by flakevirt inventory --script.\nexec ${q(process.execPath)} ${q(packagePath('dist', 'cli.js'))} --spec ${q(spec)}${connect} inventory "$@"\n`;

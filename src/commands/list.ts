@@ -1,9 +1,7 @@
 // flakevirt list / ips: the flakevirt guests on a connection, their state and leased IP.
-import { SpecError } from '../errors.js';
 import { domainFacts } from '../ownership.js';
 import { currentLease, type Lease } from '../leases.js';
-import { DEFAULTS } from '../spec/defaults.js';
-import { loadFleet, print, printJson, type GlobalOptions } from './context.js';
+import { connectUri, loadFleetIfAny, print, printJson, type GlobalOptions } from './context.js';
 import { Session } from './session.js';
 import type { Fleet } from '../model.js';
 
@@ -23,19 +21,12 @@ export async function listRows(opts: GlobalOptions, { allowExample = false } = {
 
 /** The spec (when there is one) and the rows. */
 export async function listFleet(opts: GlobalOptions, { allowExample = false } = {}): Promise<{ fleet?: Fleet; dir?: string; rows: GuestRow[] }> {
-  let fleet: Fleet | undefined;
-  let dir: string | undefined;
-  try {
-    ({ fleet, dir } = await loadFleet(opts, { allowExample }));
-  } catch (e) {
-    if (!(e instanceof SpecError && e.message.startsWith('no spec'))) throw e;
-  }
-  return { ...(fleet && { fleet }), ...(dir && { dir }), rows: await rowsFor(opts, fleet) };
+  const loaded = await loadFleetIfAny(opts, { allowExample });
+  return { ...(loaded && { fleet: loaded.fleet, dir: loaded.dir }), rows: await rowsFor(opts, loaded?.fleet) };
 }
 
 async function rowsFor(opts: GlobalOptions, fleet: Fleet | undefined): Promise<GuestRow[]> {
-  const uri = fleet?.connect ?? opts.connect ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULTS.connect;
-  const s = await Session.open(uri, fleet);
+  const s = await Session.open(connectUri(opts, fleet), fleet);
   try {
     const doms = (await s.lv.domains()).map((d) => ({ d, f: domainFacts(d.xml) })).filter((x) => x.f.owner);
     const leasesByNet = new Map<string, Lease[]>();

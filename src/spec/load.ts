@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { SpecError, type SpecIssue } from '../errors.js';
 import type { Fleet, Warning } from '../model.js';
 import { BUILTIN_TEMPLATES } from './defaults.js';
+import { SSH_PUBLIC_KEY } from './ssh-key.js';
 
 export { SPEC_FILE, findSpec } from './find.js';
 
@@ -18,14 +19,22 @@ export interface LoadedSpec {
 }
 
 /** Reads, validates and normalises a spec; throws SpecError listing every problem. */
-export async function loadSpec(path: string, { connect, home = homedir() }: { connect?: string; home?: string } = {}): Promise<LoadedSpec> {
+export interface LoadOptions {
+  /** Overrides the spec's connect: (--connect). */
+  connect?: string;
+  /** Used when the spec has no connect: ($LIBVIRT_DEFAULT_URI). */
+  defaultConnect?: string;
+  home?: string;
+}
+
+export async function loadSpec(path: string, opts: LoadOptions = {}): Promise<LoadedSpec> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
     throw new SpecError([{ path: '', message: `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` }], `cannot load spec ${path}`);
   }
-  return loadSpecText(text, path, { connect, home });
+  return loadSpecText(text, path, opts);
 }
 
 /**
@@ -69,17 +78,17 @@ async function writeCache(specPath: string, c: SpecCache): Promise<void> {
   }
 }
 
-export async function loadSpecText(text: string, path: string, { connect, home = homedir() }: { connect?: string; home?: string } = {}): Promise<LoadedSpec> {
-  const key = await cacheKey(text, path, home, connect);
+export async function loadSpecText(text: string, path: string, { connect, defaultConnect, home = homedir() }: LoadOptions = {}): Promise<LoadedSpec> {
+  const key = await cacheKey(text, path, home, `${connect ?? ''}|${defaultConnect ?? ''}`);
   const cached = await readCache(path, key);
-  const result = cached ?? (await validate(text, path, key, { connect, home }));
+  const result = cached ?? (await validate(text, path, key, { connect, defaultConnect, home }));
   await checkReferencedFiles(result.fleet, path);
   if (!cached) await writeCache(path, result); // only for a spec that passed every check
   return { fleet: result.fleet, warnings: result.warnings, dir: dirname(path) };
 }
 
 /** Parses and validates the text, loading yaml and zod only now. */
-async function validate(text: string, path: string, key: string, { connect, home }: { connect?: string; home: string }): Promise<SpecCache> {
+async function validate(text: string, path: string, key: string, { connect, defaultConnect, home }: LoadOptions & { home: string }): Promise<SpecCache> {
   const { parseSpec } = await import('./parse.js');
   const { normalize } = await import('./normalize.js');
   const parsed = parseSpec(text);
@@ -90,14 +99,14 @@ async function validate(text: string, path: string, key: string, { connect, home
   for (const [i, f] of (parsed.spec.sshKeyFiles ?? []).entries()) {
     try {
       const key = (await readFile(tilde(f), 'utf8')).trim();
-      if (!/^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/.test(key)) issues.push({ path: `sshKeyFiles.${i}`, message: `${f} does not hold one OpenSSH public key line` });
+      if (!SSH_PUBLIC_KEY.test(key)) issues.push({ path: `sshKeyFiles.${i}`, message: `${f} does not hold one OpenSSH public key line` });
       else keyFileContents.push(key);
     } catch (e) {
       issues.push({ path: `sshKeyFiles.${i}`, message: `cannot read ${f} (${(e as NodeJS.ErrnoException).code}); create it with ssh-keygen or remove it from sshKeyFiles` });
     }
   }
   if (issues.length) throw new SpecError(issues, `invalid spec ${path}`);
-  const fleet = normalize(parsed.spec, { specPath: path, home, keyFileContents, connect });
+  const fleet = normalize(parsed.spec, { specPath: path, home, keyFileContents, connect, defaultConnect });
   const keyFiles = await Promise.all(fleet.sshKeyFiles.map(async (file) => ({ file, content: await readFile(file, 'utf8') })));
   return { key, fleet, warnings: parsed.warnings, keyFiles };
 }

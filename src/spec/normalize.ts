@@ -13,7 +13,7 @@ function bytes(v: string | number): number {
 }
 
 /** Builds the fleet model. `home` expands "~/"; `keyFileContents` holds the read sshKeyFiles, in order. */
-export function normalize(spec: RawSpec, { specPath, home, keyFileContents = [], connect }: { specPath: string; home: string; keyFileContents?: string[]; connect?: string }): Fleet {
+export function normalize(spec: RawSpec, { specPath, home, keyFileContents = [], connect, defaultConnect }: { specPath: string; home: string; keyFileContents?: string[]; connect?: string; defaultConnect?: string }): Fleet {
   const tilde = (p: string) => (p.startsWith('~/') ? `${home}/${p.slice(2)}` : p);
   const d = spec.defaults ?? {};
   const guests = Object.entries(spec.guests)
@@ -39,7 +39,7 @@ export function normalize(spec: RawSpec, { specPath, home, keyFileContents = [],
     }));
   return {
     specPath,
-    connect: connect ?? spec.connect ?? DEFAULTS.connect,
+    connect: connect ?? spec.connect ?? defaultConnect ?? DEFAULTS.connect,
     network: spec.network ?? DEFAULTS.network,
     pool: tilde(spec.pool ?? DEFAULTS.pool),
     nixosFlake: spec.nixosFlake ?? DEFAULTS.nixosFlake,

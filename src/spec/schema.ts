@@ -2,6 +2,7 @@
 // Cross-field rules live in rules.ts; defaults and units are resolved in normalize.ts.
 import { z } from 'zod';
 import { parseSize } from './units.js';
+import { SSH_PUBLIC_KEY } from './ssh-key.js';
 
 /** Profiles and test suites that nixos-flake exports (nixosModules.profiles.*, nixosModules.testSuites.*). */
 export const PROFILES = ['build-tools', 'controller', 'devel', 'monitoring'] as const;
@@ -103,7 +104,7 @@ const guestSchema = strict({
   mac: text.regex(/^52:54:00(:[0-9a-f]{2}){3}$/, { message: 'a MAC in libvirt\'s range, lowercase: 52:54:00:xx:xx:xx' }).optional(),
 });
 
-const sshKey = text.regex(/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/, {
+const sshKey = text.regex(SSH_PUBLIC_KEY, {
   message: 'not an OpenSSH public key line ("ssh-ed25519 AAAA… comment")',
 });
 
