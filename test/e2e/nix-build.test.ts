@@ -1,8 +1,8 @@
 // flakevirt build with the real nix CLI, offline, on fixture flakes standing in for nixos-flake and
 // nixpkgs (test/fixtures/nix). Needs root (Debian's nix-bin writes /nix/store as root).
-import { describe, expect, it, beforeAll } from 'vitest';
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync, readlinkSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, readlinkSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { missing } from '../helpers/tools.js';
@@ -37,6 +37,7 @@ describe.skipIf(skip)('flakevirt build (real nix, offline fixture flakes)', () =
     spec = join(fx.dir, 'flakevirt.yaml');
     writeSpec();
   });
+  afterAll(() => fx && rmSync(fx.dir, { recursive: true, force: true }));
 
   it('renders .flakevirt/<guest>/, locks, builds once per identical configuration, and says who shares', () => {
     const r = flakevirt('build');

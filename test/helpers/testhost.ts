@@ -1,6 +1,6 @@
 // A private libvirt host (scripts/testhost.sh) and flakevirt run inside it, for end-to-end tests.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './fixtures.js';
 import { hasCommand } from './tools.js';
@@ -39,8 +39,10 @@ export class TestHost {
     execFileSync(TESTHOST, ['up', this.name], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
 
+  /** Stops the host and removes its scratch directory (pool, specs, keys). */
   down(): void {
     spawnSync(TESTHOST, ['down', this.name], { stdio: 'ignore' });
+    rmSync(this.scratch, { recursive: true, force: true });
   }
 
   /** Runs a command inside the host's namespaces. */
