@@ -22,7 +22,8 @@ inside() { nsenter -t "$(pid_of)" -m -n --wd="$PWD" -- "$@"; }
 
 start_libvirtd() {
   inside libvirtd -d -p "$state/libvirtd.pid"
-  for _ in $(seq 1 100); do
+  # libvirtd can take several seconds to answer on a loaded 2-core machine: allow a minute.
+  for _ in $(seq 1 600); do
     inside virsh -q -c qemu:///system version >/dev/null 2>&1 && return 0
     sleep 0.1
   done
@@ -82,8 +83,12 @@ exec)
   ;;
 restart-libvirtd)
   alive || { echo "testhost: $name is not up" >&2; exit 1; }
-  kill "$(cat "$state/libvirtd.pid")"
-  for _ in $(seq 1 50); do kill -0 "$(cat "$state/libvirtd.pid" 2>/dev/null)" 2>/dev/null || break; sleep 0.1; done
+  old=$(cat "$state/libvirtd.pid")
+  kill "$old"
+  # Wait for the old daemon to finish shutting down (it holds the pidfile lock), then make sure.
+  for _ in $(seq 1 100); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$old" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
   start_libvirtd
   ;;
 down)
