@@ -35,7 +35,7 @@ export async function removePartials(paths: GuestPaths): Promise<string[]> {
   return names;
 }
 
-/** Deletes the files the manifest lists (and leftovers of interrupted creations), then the directory if empty. */
+/** Deletes the files the manifest lists and the leftovers of interrupted creations, then the directory if empty. */
 export async function removeGuestDir(paths: GuestPaths, manifest: Manifest | undefined): Promise<string[]> {
   const files = new Set([...(manifest?.files ?? []), paths.console]);
   const removed: string[] = [];
@@ -44,11 +44,7 @@ export async function removeGuestDir(paths: GuestPaths, manifest: Manifest | und
     await rm(f, { force: true });
     removed.push(f);
   }
-  const left = await readdir(paths.dir).catch(() => [] as string[]);
-  for (const name of left) {
-    const listed = [...files].some((f) => name.startsWith(`${f.slice(paths.dir.length + 1)}.partial-`));
-    if (listed) await rm(`${paths.dir}/${name}`, { force: true });
-  }
+  await removePartials(paths);
   await rm(paths.manifest, { force: true });
   await rmdir(paths.dir).catch(() => undefined);
   return removed;

@@ -63,7 +63,7 @@ export async function dropGcRoot(link: string): Promise<void> {
   await rm(link, { force: true });
 }
 
-/** Placing a dummy symlink is enough for guests that share another guest's build. */
+/** A plain symlink (not a GC root): `result` in the directory of a guest that shares another's build. */
 export async function pointAt(link: string, target: string): Promise<void> {
   await rm(link, { force: true });
   await symlink(target, link);

@@ -4,13 +4,19 @@ import { dirname } from 'node:path';
 import { SpecError } from '../errors.js';
 import { parseLabel } from './host-facts.js';
 
+type Who = { uid: number; gid: number };
+
+/** Whether `who` gets permission `bit` (4 read, 1 search) on a file, by its other, owner or group bits. */
+function permits(st: { mode: number; uid: number; gid: number }, who: Who, bit: number): boolean {
+  return (st.mode & bit) !== 0 || (st.uid === who.uid && (st.mode & (bit << 6)) !== 0) || (st.gid === who.gid && (st.mode & (bit << 3)) !== 0);
+}
+
 /** Throws a SpecError naming the path and the fix when qemu could not open `file`. */
 export async function checkQemuCanRead(file: string, label: string | undefined, guest: string): Promise<void> {
   const who = parseLabel(label);
   if (!who || who.uid === 0) return; // qemu runs as root: nothing to check
   const st = await stat(file);
-  const readable = (st.mode & 0o004) !== 0 || (st.uid === who.uid && (st.mode & 0o400) !== 0) || (st.gid === who.gid && (st.mode & 0o040) !== 0);
-  if (!readable) {
+  if (!permits(st, who, 0o4)) {
     throw new SpecError([{ path: `guests.${guest}`, message: `${file} is not readable by qemu (uid ${who.uid}); flakevirt does not relabel shared base files: run "chmod o+r ${file}"` }], 'qemu cannot read a file');
   }
   await checkQemuCanReach(dirname(file), label, `guests.${guest}`);
@@ -22,8 +28,7 @@ export async function checkQemuCanReach(dir: string, label: string | undefined, 
   if (!who || who.uid === 0) return;
   for (let d = dir; d !== '/'; d = dirname(d)) {
     const st = await stat(d);
-    const search = (st.mode & 0o001) !== 0 || (st.uid === who.uid && (st.mode & 0o100) !== 0) || (st.gid === who.gid && (st.mode & 0o010) !== 0);
-    if (!search) {
+    if (!permits(st, who, 0o1)) {
       throw new SpecError([{ path: specPath, message: `qemu (uid ${who.uid}) cannot reach ${dir}: directory ${d} is not searchable; run "chmod o+x ${d}" or choose another directory` }], 'qemu cannot reach a directory');
     }
   }
