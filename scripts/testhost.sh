@@ -8,6 +8,10 @@
 #   testhost.sh exec NAME -- CMD...   run CMD inside it (network + mount namespace)
 #   testhost.sh down NAME    destroy its guests, stop its daemons, remove the namespace
 #   testhost.sh restart-libvirtd NAME   kill and restart libvirtd only (guests keep running)
+#   testhost.sh link NAME PEER N   a veth pair between NAME (10.231.N.2) and PEER (10.231.N.1),
+#                                  another test host: PEER reaches NAME, nothing else does
+#   testhost.sh sshd NAME start|stop   Debian's sshd on NAME's veth address (after link), host key
+#                                  and authorized_keys (from $TESTHOST_AUTHORIZED_KEYS) in its state
 set -euo pipefail
 
 cmd=${1:?usage: testhost.sh up|exec|down|restart-libvirtd NAME}
@@ -90,6 +94,39 @@ restart-libvirtd)
   kill -9 "$old" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
   start_libvirtd
+  ;;
+link)
+  peer=${3:?peer}; n=${4:?index}
+  [[ $n =~ ^[0-9]{1,3}$ ]] || { echo "testhost: bad index $n" >&2; exit 2; }
+  alive || { echo "testhost: $name is not up" >&2; exit 1; }
+  ip -n "$ns" addr show 2>/dev/null | grep -q "10.231.$n.2/" && exit 0
+  ip -n "$ns" link add "fvl$n" type veth peer name "fvp$n" netns "fvt-$peer"
+  ip -n "$ns" addr add "10.231.$n.2/24" dev "fvl$n"
+  ip -n "fvt-$peer" addr add "10.231.$n.1/24" dev "fvp$n"
+  ip -n "$ns" link set "fvl$n" up
+  ip -n "fvt-$peer" link set "fvp$n" up
+  echo "$n" > "$state/link-index"
+  ;;
+sshd)
+  action=${3:?start|stop}
+  alive || { echo "testhost: $name is not up" >&2; exit 1; }
+  if [ "$action" = stop ]; then
+    [ -s "$state/sshd.pid" ] && kill "$(cat "$state/sshd.pid")" 2>/dev/null || true
+    rm -f "$state/sshd.pid"
+    exit 0
+  fi
+  n=$(cat "$state/link-index")
+  keydir=/var/lib/flakevirt-testhost/$name; mkdir -p "$keydir"   # kept across runs: clients that remember it see no change
+  [ -f "$keydir/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N "" -f "$keydir/ssh_host_ed25519_key"
+  cp "${TESTHOST_AUTHORIZED_KEYS:?public key file}" "$state/authorized_keys"
+  chmod 600 "$state/authorized_keys"
+  mkdir -p /run/sshd
+  if [ -s "$state/sshd.pid" ] && kill -0 "$(cat "$state/sshd.pid")" 2>/dev/null; then exit 0; fi
+  inside /usr/sbin/sshd -f /dev/null -h "$keydir/ssh_host_ed25519_key" \
+    -o "ListenAddress=10.231.$n.2" -o "PidFile=$state/sshd.pid" -o "AuthorizedKeysFile=$state/authorized_keys" \
+    -o PermitRootLogin=prohibit-password -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no \
+    -o UsePAM=no -o StrictModes=no -o "Subsystem=sftp internal-sftp" -o MaxStartups=100:30:200 -o MaxSessions=100
+  for _ in $(seq 1 50); do [ -s "$state/sshd.pid" ] && break; sleep 0.05; done
   ;;
 down)
   teardown

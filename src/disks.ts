@@ -1,7 +1,7 @@
 // Each extra disk as a record: where it is in the guest, on the host, and its declared geometry.
 // Pure; shown by `flakevirt disks` and carried in the inventory as flakevirt_disks.
-import type { Fleet, Guest } from './model.js';
-import { guestPaths } from './render/paths.js';
+import type { Guest } from './model.js';
+import type { GuestPaths } from './render/paths.js';
 
 export interface DiskRecord {
   device: string;
@@ -23,8 +23,8 @@ export interface DiskRecord {
   zoned: { zoneSizeBytes: number; zoneCapacityBytes?: number; maxOpen?: number; maxActive?: number } | null;
 }
 
-export function diskRecords(fleet: Fleet, guest: Guest): DiskRecord[] {
-  const paths = guestPaths(fleet.pool, guest.name);
+/** `paths`: where the guest's files are on its host (render/paths.ts pathsOn). */
+export function diskRecords(guest: Guest, paths: GuestPaths): DiskRecord[] {
   return guest.disks.map((d) => {
     const mount = guest.mounts.find((m) => m.mountPoint === d.mountPoint);
     const nvme = d.bus === 'nvme' ? d : undefined;

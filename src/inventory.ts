@@ -1,12 +1,19 @@
 // The fleet as an Ansible inventory: hosts with their leased IPs, groups from the spec. Pure.
-import type { Fleet, Guest } from './model.js';
+import type { Fleet, Guest, Host } from './model.js';
 import { diskRecords } from './disks.js';
+import { pathsOn } from './render/paths.js';
+import { ansibleJumpArgs } from './render/jump.js';
 
 export interface InventoryHost {
   name: string;
   ip: string;
   guest: Guest;
+  /** The libvirt host it runs on (default: the fleet's first). */
+  host?: Host;
 }
+
+/** Guests are reimaged often: their host keys change, so don't pin or record them. */
+const GUEST_SSH_ARGS = '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR';
 
 export interface Inventory {
   /** group → hosts; every group is also a child of `all`. */
@@ -16,6 +23,8 @@ export interface Inventory {
   structured: Record<string, Record<string, unknown>>;
   /** Variables every host shares (ssh options, user, key). */
   allVars: Record<string, string>;
+  /** Per-group variables: the ssh jump of each remote libvirt host's group (host_NAME). */
+  groupVars: Record<string, Record<string, string>>;
 }
 
 /** An Ansible group name for a profile or test suite ("build-tools" → "build_tools"). */
@@ -31,9 +40,17 @@ export function buildInventory(fleet: Fleet, hosts: InventoryHost[]): Inventory 
   };
   const hostvars: Record<string, Record<string, string>> = {};
   const structured: Record<string, Record<string, unknown>> = {};
+  const groupVars: Record<string, Record<string, string>> = {};
   for (const h of [...hosts].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    structured[h.name] = { flakevirt_disks: diskRecords(fleet, h.guest) };
+    const on = h.host ?? fleet.hosts[0]!;
+    structured[h.name] = { flakevirt_disks: diskRecords(h.guest, pathsOn(on, h.guest.name)) };
     for (const g of [...h.guest.groups, ...h.guest.profiles, ...h.guest.testSuites]) add(g, h.name);
+    // One group per libvirt host (to target a host's guests); it carries the ssh jump when needed.
+    if (fleet.hosts.length > 1 || on.jump) {
+      const group = groupName(`host_${on.name}`);
+      add(group, h.name);
+      if (on.jump) groupVars[group] = { ansible_ssh_common_args: `${GUEST_SSH_ARGS} ${ansibleJumpArgs(on.jump)}` };
+    }
     hostvars[h.name] = {
       ansible_host: h.ip,
       // NixOS keeps python out of /usr/bin.
@@ -43,11 +60,10 @@ export function buildInventory(fleet: Fleet, hosts: InventoryHost[]): Inventory 
   const key = fleet.sshKeyFiles[0]?.replace(/\.pub$/, '');
   const allVars: Record<string, string> = {
     ansible_user: fleet.user,
-    // Guests are reimaged often: their host keys change, so don't pin or record them.
-    ansible_ssh_common_args: '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR',
+    ansible_ssh_common_args: GUEST_SSH_ARGS,
     ...(key && { ansible_ssh_private_key_file: key }),
   };
-  return { groups: Object.fromEntries(Object.entries(groups).sort(([a], [b]) => (a < b ? -1 : 1))), hostvars, structured, allVars };
+  return { groups: Object.fromEntries(Object.entries(groups).sort(([a], [b]) => (a < b ? -1 : 1))), hostvars, structured, allVars, groupVars };
 }
 
 /** Ansible's dynamic-inventory JSON (`--list`), with _meta.hostvars so Ansible never calls --host. */
@@ -57,7 +73,7 @@ export function inventoryJson(inv: Inventory): Record<string, unknown> {
   return {
     _meta: { hostvars },
     all: { hosts, children: Object.keys(inv.groups), vars: {} },
-    ...Object.fromEntries(Object.entries(inv.groups).map(([g, hs]) => [g, { hosts: hs }])),
+    ...Object.fromEntries(Object.entries(inv.groups).map(([g, hs]) => [g, { hosts: hs, ...(inv.groupVars[g] && { vars: inv.groupVars[g] }) }])),
   };
 }
 
@@ -78,7 +94,11 @@ export function inventoryIni(inv: Inventory): string {
     lines.push([h, ...Object.entries(vars).map(([k, v]) => `${k}=${iniHostValue(v)}`)].join(' '));
   }
   lines.push('', '[all:vars]', ...Object.entries(inv.allVars).map(([k, v]) => `${k}=${v.replace(/[\r\n]/g, ' ')}`));
-  for (const [g, hs] of Object.entries(inv.groups)) lines.push('', `[${g}]`, ...hs);
+  for (const [g, hs] of Object.entries(inv.groups)) {
+    lines.push('', `[${g}]`, ...hs);
+    const vars = inv.groupVars[g];
+    if (vars) lines.push('', `[${g}:vars]`, ...Object.entries(vars).map(([k, v]) => `${k}=${v.replace(/[\r\n]/g, ' ')}`));
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -88,7 +108,7 @@ export function inventoryYamlTree(inv: Inventory): Record<string, unknown> {
     all: {
       hosts: Object.fromEntries(Object.entries(inv.hostvars).map(([h, v]) => [h, { ...v, ...inv.structured[h] }])),
       vars: inv.allVars,
-      children: Object.fromEntries(Object.entries(inv.groups).map(([g, hs]) => [g, { hosts: Object.fromEntries(hs.map((h) => [h, null])) }])),
+      children: Object.fromEntries(Object.entries(inv.groups).map(([g, hs]) => [g, { hosts: Object.fromEntries(hs.map((h) => [h, null])), ...(inv.groupVars[g] && { vars: inv.groupVars[g] }) }])),
     },
   };
 }

@@ -90,13 +90,42 @@ export interface Guest {
   mounts: Mount[];
   /** Extra disks, NVMe first (by controller, namespace), then virtio-blk (vdb, vdc, …). */
   disks: Disk[];
+  /** The host the spec pins the guest to; without it placement chooses. */
+  host?: string;
+}
+
+/** How ssh reaches a remote host's guests (they sit on its private NAT network). */
+export interface Jump {
+  host: string;
+  user?: string;
+  port?: number;
+  keyFile?: string;
+  /** The URI said no_verify=1: don't check the jump host's key either. */
+  noVerify?: boolean;
+}
+
+/** A libvirt host of the fleet. */
+export interface Host {
+  name: string;
+  connect: string;
+  /** The daemon runs on this machine: files are made directly; otherwise through libvirt's storage API. */
+  local: boolean;
+  /** Local: the directory of guest directories. Remote: the target of the storage pool "flakevirt". */
+  pool: string;
+  /** Capacity flakevirt may use there (default: the host's memory minus other domains'; vCPUs unlimited). */
+  memoryBytes?: number;
+  vcpus?: number;
+  /** undefined: guests are reachable directly (local host, or jump: false). */
+  jump?: Jump;
 }
 
 export interface Fleet {
   /** Absolute path of the spec file, or "(built-in example)". */
   specPath: string;
-  connect: string;
+  /** In spec order; one host "local" when the spec has no hosts:. */
+  hosts: Host[];
   network: string;
+  /** flakevirt's directory on this machine (the local host's guests, locks, placement record). */
   pool: string;
   nixosFlake: string;
   user: string;

@@ -1,13 +1,11 @@
 // The last lines of a guest's serial console log, for error messages.
-import { readFile } from 'node:fs/promises';
 
-export async function consoleTail(path: string | undefined, lines = 15): Promise<string> {
-  if (!path) return '(no console log configured)';
-  try {
-    const text = (await readFile(path, 'utf8')).replace(/\r/g, '').trimEnd();
-    if (!text) return `(console log ${path} is empty)`;
-    return text.split('\n').slice(-lines).map((l) => `    | ${l}`).join('\n');
-  } catch (e) {
-    return `(cannot read console log ${path}: ${(e as NodeJS.ErrnoException).code})`;
-  }
+/** `read` gives the log's text (undefined when it cannot be read); `label` names it. */
+export async function consoleTail(label: string | undefined, read: () => Promise<string | undefined>, lines = 15): Promise<string> {
+  if (!label) return '(no console log configured)';
+  const raw = await read().catch(() => undefined);
+  if (raw === undefined) return `(cannot read console log ${label})`;
+  const text = raw.replace(/\r/g, '').trimEnd();
+  if (!text) return `(console log ${label} is empty)`;
+  return text.split('\n').slice(-lines).map((l) => `    | ${l}`).join('\n');
 }

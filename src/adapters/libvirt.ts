@@ -3,6 +3,7 @@
 import type { Domain, Hypervisor } from '@unraid/libvirt';
 import { ToolError } from '../errors.js';
 import { Virsh } from './virsh.js';
+import { isLocalUri } from '../hosts.js';
 
 export interface DomainView {
   name: string;
@@ -58,6 +59,12 @@ export class Libvirt {
     });
   }
 
+  /** The host's memory (bytes) and CPU count. */
+  async nodeInfo(): Promise<{ memoryBytes: number; cpus: number }> {
+    const i = await this.wrap('reading node info', () => this.hv.nodeGetInfo());
+    return { memoryBytes: i.memory * 1024, cpus: i.cpus };
+  }
+
   async domain(name: string): Promise<DomainView | undefined> {
     return (await this.domains()).find((d) => d.name === name);
   }
@@ -93,6 +100,6 @@ export class Libvirt {
 
   /** True for URIs whose daemon runs on this machine (no host part), where local files can be read. */
   get isLocal(): boolean {
-    return /^[a-z]+(\+unix)?:\/\/\/(system|session)/.test(this.uri);
+    return isLocalUri(this.uri);
   }
 }

@@ -40,6 +40,52 @@ export class Virsh {
     return this.call(['domcapabilities', '--virttype', virttype, '--arch', 'x86_64', '--machine', 'q35'], `reading ${virttype} domain capabilities`);
   }
 
+  // Storage pools and volumes (remote hosts).
+  poolXml(pool: string): Promise<string | undefined> {
+    return this.call(['pool-dumpxml', pool], `reading storage pool ${pool}`).catch((e) => {
+      if (/no storage pool with matching name|Storage pool not found/i.test(String((e as Error).message))) return undefined;
+      throw e;
+    });
+  }
+
+  async poolCreateDir(pool: string, target: string): Promise<void> {
+    await this.call(['pool-define-as', pool, 'dir', '--target', target], `defining storage pool ${pool} at ${target}`);
+    await this.call(['pool-build', pool], `building storage pool ${pool}`);
+    await this.call(['pool-autostart', pool], `marking storage pool ${pool} autostart`);
+  }
+
+  async poolStart(pool: string): Promise<void> {
+    await this.call(['pool-start', pool], `starting storage pool ${pool}`);
+  }
+
+  async poolRefresh(pool: string): Promise<void> {
+    await this.call(['pool-refresh', pool], `refreshing storage pool ${pool}`);
+  }
+
+  /** Volume name → path. */
+  async volumes(pool: string): Promise<Map<string, string>> {
+    const out = await this.call(['vol-list', pool], `listing volumes of pool ${pool}`);
+    const m = new Map<string, string>();
+    for (const line of out.split('\n')) {
+      const f = /^\s*(\S+)\s+(\S.*?)\s*$/.exec(line);
+      if (f) m.set(f[1]!, f[2]!);
+    }
+    return m;
+  }
+
+  async volCreate(pool: string, xml: string, name: string): Promise<void> {
+    await run('virsh', ['-q', '-c', this.uri, 'vol-create', pool, '/dev/stdin'], `creating volume ${name} in pool ${pool}`, { input: xml });
+  }
+
+  async volDelete(pool: string, name: string): Promise<void> {
+    await this.call(['vol-delete', '--pool', pool, name], `deleting volume ${name} from pool ${pool}`);
+  }
+
+  /** Streams a volume's bytes into a local file. */
+  async volDownload(pool: string, name: string, file: string): Promise<void> {
+    await this.call(['vol-download', '--pool', pool, name, file], `downloading volume ${name}`);
+  }
+
   /** Attaches the terminal to a guest's serial console (interactive). */
   console(domain: string): Promise<number> {
     return new Promise((resolve, reject) => {

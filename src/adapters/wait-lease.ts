@@ -14,6 +14,7 @@ export interface WaitLease {
   before: ReadonlyMap<string, number>;
   timeoutMs: number;
   consoleLog?: string;
+  readConsole: () => Promise<string | undefined>;
   /** libvirt state of the domain ("running", "shut off", …), or undefined when it is gone. */
   domainState: () => Promise<string | undefined>;
 }
@@ -55,7 +56,7 @@ export function waitForLease(source: LeaseSource, w: WaitLease): Promise<Lease> 
       }
     };
     const fail = async (why: string) => {
-      const tail = await consoleTail(w.consoleLog);
+      const tail = await consoleTail(w.consoleLog, w.readConsole);
       finish(() => reject(new ToolError({ message: `${w.guest}: ${why}\n  last console lines (${w.consoleLog ?? 'none'}):\n${tail}`, command: `wait for DHCP lease of ${w.mac} on ${w.network}` })));
     };
     const unwatch = source.watch(() => void check());

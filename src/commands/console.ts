@@ -1,10 +1,10 @@
-// flakevirt console GUEST [--log]: the serial console, live or from its log file.
-import { readFile } from 'node:fs/promises';
+// flakevirt console GUEST [--log]: the serial console, live or from its log file, on whichever
+// host of the fleet the guest runs.
 import { RefusedError, ToolError } from '../errors.js';
 import { domainFacts } from '../ownership.js';
 import { foreign } from '../plan.js';
-import { connectUri, loadFleetIfAny, type GlobalOptions } from './context.js';
-import { Session } from './session.js';
+import { hostsFor, loadFleetIfAny, type GlobalOptions } from './context.js';
+import { Hosts } from './hosts.js';
 
 export interface ConsoleOptions extends GlobalOptions {
   guest: string;
@@ -12,20 +12,29 @@ export interface ConsoleOptions extends GlobalOptions {
 }
 
 export async function consoleCommand(opts: ConsoleOptions): Promise<void> {
-  const uri = connectUri(opts, (await loadFleetIfAny(opts))?.fleet);
-  const s = await Session.open(uri);
+  const fleet = (await loadFleetIfAny(opts))?.fleet;
+  const hosts = await Hosts.open(hostsFor(opts, fleet), fleet);
   try {
-    const dom = await s.lv.domain(opts.guest);
-    if (!dom) throw new ToolError({ message: `no domain named ${opts.guest} on ${uri}`, command: 'console' });
+    const domains = await hosts.domains();
+    const found = [...domains].flatMap(([host, doms]) => doms.filter((d) => d.name === opts.guest).map((dom) => ({ host, dom })));
+    if (!found.length) {
+      hosts.warnUnreachable();
+      throw new ToolError({ message: `no domain named ${opts.guest} on ${hosts.links.map((l) => l.host.connect).join(', ')}`, command: 'console' });
+    }
+    const { host, dom } = found.find((x) => domainFacts(x.dom.xml).owner) ?? found[0]!;
     const f = domainFacts(dom.xml);
     if (!f.owner) throw new RefusedError(foreign(opts.guest));
+    const s = hosts.session(host);
     if (opts.log) {
       if (!f.consoleLog) throw new ToolError({ message: `${opts.guest} has no console log file`, command: 'console --log' });
-      process.stdout.write(await readFile(f.consoleLog, 'utf8'));
+      const store = await s.store();
+      const text = await store.readConsole({ ...store.paths(opts.guest), console: f.consoleLog });
+      if (text === undefined) throw new ToolError({ message: `cannot read ${opts.guest}'s console log ${f.consoleLog} on host ${host}`, command: 'console --log' });
+      process.stdout.write(text);
       return;
     }
     process.exitCode = await s.lv.virsh.console(opts.guest);
   } finally {
-    await s.close();
+    await hosts.close();
   }
 }

@@ -1,6 +1,7 @@
 // What every command gets: the global options and a way to print.
 import { NoSpecError, SpecError } from '../errors.js';
-import type { Fleet } from '../model.js';
+import type { Fleet, Host } from '../model.js';
+import { isLocalUri, jumpFromUri } from '../hosts.js';
 import { DEFAULTS } from '../spec/defaults.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { findSpec } from '../spec/find.js';
@@ -10,6 +11,8 @@ import { run } from '../adapters/run.js';
 export interface GlobalOptions {
   spec?: string;
   connect?: string;
+  /** --host NAME: work on these hosts of the spec only. */
+  host?: string[];
   json?: boolean;
 }
 
@@ -41,9 +44,20 @@ export async function loadFleetIfAny(opts: GlobalOptions, { allowExample = false
   }
 }
 
-/** The libvirt URI: the spec's (already resolved with --connect), else --connect, $LIBVIRT_DEFAULT_URI, qemu:///system. */
-export function connectUri(opts: GlobalOptions, fleet?: Fleet): string {
-  return fleet?.connect ?? opts.connect ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULTS.connect;
+/** The hosts a command works on: the spec's (narrowed by --host), else one at --connect, $LIBVIRT_DEFAULT_URI or qemu:///system. */
+export function hostsFor(opts: GlobalOptions, fleet?: Fleet): Host[] {
+  if (!fleet) {
+    const connect = opts.connect ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULTS.connect;
+    const local = isLocalUri(connect);
+    const jump = jumpFromUri(connect);
+    return [{ name: DEFAULTS.hostName, connect, local, pool: local ? DEFAULTS.pool : DEFAULTS.remotePool, ...(jump && { jump }) }];
+  }
+  const wanted = opts.host ?? [];
+  const unknown = wanted.filter((n) => !fleet.hosts.some((h) => h.name === n));
+  if (unknown.length) {
+    throw new SpecError(unknown.map((n) => ({ path: '--host', message: `no host named "${n}" in the spec; known: ${fleet.hosts.map((h) => h.name).join(', ')}` })), 'unknown host');
+  }
+  return wanted.length ? fleet.hosts.filter((h) => wanted.includes(h.name)) : fleet.hosts;
 }
 
 /** Picks guests by name (all when none given); an unknown name is a spec error. */

@@ -3,6 +3,11 @@
 import { diskRecords } from '../disks.js';
 import { formatSize } from '../spec/units.js';
 import { loadFleet, pickGuests, print, printJson, type GlobalOptions } from './context.js';
+import { readRecord } from '../adapters/placement-record.js';
+import { pathsOn, type GuestPaths } from '../render/paths.js';
+
+/** Paths of a guest flakevirt has not placed yet: no host file to name. */
+const UNPLACED: GuestPaths = { dir: '', manifest: '', root: '', console: '', disk: () => '(not placed yet: see flakevirt plan)' };
 
 export interface DisksOptions extends GlobalOptions {
   guests?: string[];
@@ -10,11 +15,16 @@ export interface DisksOptions extends GlobalOptions {
 
 export async function disksCommand(opts: DisksOptions): Promise<void> {
   const { fleet } = await loadFleet(opts, { allowExample: true });
-  const guests = pickGuests(fleet.guests, opts.guests);
-  const rows = guests.map((g) => ({ guest: g.name, disks: diskRecords(fleet, g) }));
+  const record = (await readRecord(fleet.pool)).guests;
+  const hostOf = (name: string, pinned?: string) => fleet.hosts.find((h) => h.name === (pinned ?? record[name])) ?? (fleet.hosts.length === 1 ? fleet.hosts[0] : undefined);
+  const guests = pickGuests(fleet.guests, opts.guests).filter((g) => !opts.host?.length || opts.host.includes(hostOf(g.name, g.host)?.name ?? ''));
+  const rows = guests.map((g) => {
+    const host = hostOf(g.name, g.host);
+    return { guest: g.name, host: host?.name ?? null, disks: diskRecords(g, host ? pathsOn(host, g.name) : UNPLACED) };
+  });
   if (opts.json) return printJson(rows);
-  for (const { guest, disks } of rows) {
-    print(`${guest}:${disks.length ? '' : ' (no extra disks)'}`);
+  for (const { guest, host, disks } of rows) {
+    print(`${guest}${fleet.hosts.length > 1 ? ` (on ${host ?? 'a host not chosen yet'})` : ''}:${disks.length ? '' : ' (no extra disks)'}`);
     for (const d of disks) {
       const geo = [`${formatSize(d.sizeBytes)} ${d.format}`, `lbs ${d.logicalBlockSize}`, `pbs ${d.physicalBlockSize}`];
       if (d.mdts !== null) geo.push(`mdts ${d.mdts}`);

@@ -1,13 +1,15 @@
-// flakevirt down [GUEST...] [--all]: destroy, undefine and delete exactly what flakevirt created.
+// flakevirt down [GUEST...] [--all]: destroy, undefine and delete exactly what flakevirt created,
+// on every host of the fleet (or the ones --host names).
 import { dirname } from 'node:path';
 import { RefusedError, SpecError } from '../errors.js';
 import { foreign } from '../plan.js';
 import { domainFacts } from '../ownership.js';
 import { lockGuest } from '../adapters/lock.js';
-import { readManifest, removeGuestDir, ownedGuestDirs } from '../adapters/guest-dir.js';
-import { guestPaths } from '../render/paths.js';
-import { connectUri, loadFleet, loadFleetIfAny, pickGuests, type GlobalOptions } from './context.js';
-import { Session } from './session.js';
+import { ownedGuestDirs } from '../adapters/guest-dir.js';
+import { readRecord } from '../adapters/placement-record.js';
+import { DEFAULTS } from '../spec/defaults.js';
+import { hostsFor, loadFleet, loadFleetIfAny, pickGuests, type GlobalOptions } from './context.js';
+import { Hosts } from './hosts.js';
 import { forEachGuest, printResults } from './runner.js';
 import type { Fleet } from '../model.js';
 
@@ -17,7 +19,10 @@ export interface DownOptions extends GlobalOptions {
 }
 
 interface Target {
+  /** Unique per run: the guest's name, with "@host" when it is on more than one host. */
   name: string;
+  guest: string;
+  host: string;
   /** The guest directory to clean when no domain says where it is. */
   dir?: string;
 }
@@ -25,65 +30,71 @@ interface Target {
 export async function downCommand(opts: DownOptions): Promise<void> {
   // --all works without a spec (it finds flakevirt's domains by their metadata); names need one.
   const fleet: Fleet | undefined = opts.all ? (await loadFleetIfAny(opts))?.fleet : (await loadFleet(opts, { allowExample: true })).fleet;
-  const s = await Session.open(connectUri(opts, fleet), fleet);
+  if (opts.all && opts.guests?.length) throw new SpecError([{ path: '', message: 'give guest names or --all, not both' }], 'bad arguments');
+  const selected = hostsFor(opts, fleet);
+  const hosts = await Hosts.open(selected, fleet);
   try {
-    const targets = new Map<string, Target>();
-    if (opts.all) {
-      if (opts.guests?.length) throw new SpecError([{ path: '', message: 'give guest names or --all, not both' }], 'bad arguments');
-      for (const d of await s.lv.domains()) if (domainFacts(d.xml).owner) targets.set(d.name, { name: d.name });
-      if (fleet) {
-        for (const o of await ownedGuestDirs(fleet.pool)) if (!targets.has(o.name)) targets.set(o.name, { name: o.name, dir: o.paths.dir });
-        for (const g of fleet.guests) if (!targets.has(g.name)) targets.set(g.name, { name: g.name, dir: guestPaths(fleet.pool, g.name).dir });
+    const domains = await hosts.domains();
+    const recorded = fleet ? (await readRecord(fleet.pool)).guests : {};
+    const found: Target[] = [];
+    const add = (guest: string, host: string, dir?: string) => {
+      if (!found.some((t) => t.guest === guest && t.host === host)) found.push({ name: guest, guest, host, ...(dir && { dir }) });
+    };
+    // Where a guest without a domain may still have files: its pinned or recorded host, else the only one.
+    const homeOf = (guest: string, pinned?: string) => pinned ?? recorded[guest] ?? (selected.length === 1 ? selected[0]!.name : undefined);
+    const wanted = opts.all ? undefined : pickGuests(fleet!.guests, opts.guests);
+    for (const [host, doms] of domains) {
+      for (const d of doms) {
+        if (wanted ? wanted.some((g) => g.name === d.name) : domainFacts(d.xml).owner) add(d.name, host);
       }
-    } else {
-      for (const g of pickGuests(fleet!.guests, opts.guests)) targets.set(g.name, { name: g.name, dir: guestPaths(fleet!.pool, g.name).dir });
     }
-    const pools = new Set<string>(fleet ? [fleet.pool] : []);
-    const results = await forEachGuest([...targets.values()], async (t, progress) => {
-      const dom = await s.lv.domain(t.name);
+    for (const g of wanted ?? fleet?.guests ?? []) {
+      const home = homeOf(g.name, g.host);
+      if (!found.some((t) => t.guest === g.name) && home && selected.some((h) => h.name === home)) add(g.name, home);
+    }
+    if (opts.all && fleet) {
+      for (const h of selected.filter((x) => x.local)) {
+        for (const o of await ownedGuestDirs(h.pool)) if (!found.some((t) => t.guest === o.name && t.host === h.name)) add(o.name, h.name, o.paths.dir);
+      }
+    }
+    for (const t of found) if (found.filter((x) => x.guest === t.guest).length > 1) t.name = `${t.guest}@${t.host}`;
+    const touched = new Set<string>();
+    const results = await forEachGuest(found, async (t, progress) => {
+      const s = hosts.session(t.host);
+      touched.add(t.host);
+      const dom = await s.lv.domain(t.guest);
       const owner = dom ? domainFacts(dom.xml).owner : undefined;
-      if (dom && !owner) throw new RefusedError(foreign(t.name));
+      if (dom && !owner) throw new RefusedError(foreign(t.guest));
       const dir = owner?.dir || t.dir;
-      if (dir) pools.add(dirname(dir));
-      const lock = dir ? await lockGuest(`${dirname(dir)}/.locks`, t.name, { onWait: (pid) => progress(`waiting for flakevirt process ${pid}`) }) : undefined;
+      const lockDir = s.host.local && dir ? `${dirname(dir)}/.locks` : `${fleet?.pool ?? DEFAULTS.pool}/.locks`;
+      const lock = await lockGuest(lockDir, t.guest, { onWait: (pid) => progress(`waiting for flakevirt process ${pid}`) });
       try {
         const removed: string[] = [];
         if (dom) {
           if (dom.running) {
             progress('stopping');
-            await s.lv.destroy(t.name);
+            await s.lv.destroy(t.guest);
           }
           progress('undefining');
-          await s.lv.undefine(t.name);
+          await s.lv.undefine(t.guest);
           removed.push('domain');
         }
-        if (dir) {
-          const paths = guestPaths(dirname(dir), t.name);
-          const manifest = await readManifest(paths);
-          if (manifest && manifest.guest === t.name) {
-            const files = await removeGuestDir(paths, manifest);
-            removed.push(`${files.length} file${files.length === 1 ? '' : 's'}`);
-          }
-        }
-        return { outcome: removed.length ? `removed (${removed.join(', ')})` : 'already gone' };
+        const files = await (await s.store()).removeGuest(t.guest, dir);
+        if (files) removed.push(`${files} file${files === 1 ? '' : 's'}`);
+        return { outcome: removed.length ? `removed (${removed.join(', ')})` : 'already gone', host: t.host };
       } finally {
-        await lock?.release();
+        await lock.release();
       }
     }, opts);
-    await dropUnusedGcRoots(s, pools);
-    printResults(results, opts);
+    // Shared images no flakevirt domain on a host uses any more: GC roots locally, uploaded volumes remotely.
+    await Promise.all([...touched].map(async (name) => {
+      const s = hosts.get(name).session;
+      if (!s) return;
+      const xmls = (await s.lv.domains()).map((d) => d.xml);
+      for (const v of await (await s.store()).dropUnused(xmls)) if (!opts.json) process.stderr.write(`flakevirt: removed ${v} from host ${name} (no guest uses it)\n`);
+    }));
+    printResults(results, { ...opts, showHost: (fleet?.hosts.length ?? 1) > 1 });
   } finally {
-    await s.close();
-  }
-}
-
-/** Drops the GC roots of Nix-built bases that no flakevirt domain on the connection uses any more. */
-async function dropUnusedGcRoots(s: Session, pools: Set<string>): Promise<void> {
-  const { gcRoots, dropGcRoot } = await import('../adapters/nix.js');
-  const inUse = (await s.lv.domains()).map((d) => domainFacts(d.xml).owner?.base).filter((b): b is string => !!b);
-  for (const pool of pools) {
-    for (const [link, storePath] of await gcRoots(`${pool}/.gcroots`)) {
-      if (!inUse.some((b) => b.startsWith(`${storePath}/`))) await dropGcRoot(link);
-    }
+    await hosts.close();
   }
 }

@@ -1,19 +1,22 @@
-// The frame `up` and `reimage` share: load the spec, open libvirt, make sure the network and pool
-// are usable, then run one locked operation per guest concurrently and print the results.
-import { mkdir } from 'node:fs/promises';
+// The frame `up` and `reimage` share: load the spec, connect to every host, place the guests, make
+// each host's network and pool usable, build Nix images, then run one locked operation per guest
+// concurrently and print the results. A host that fails fails only its own guests.
 import type { Guest } from '../model.js';
 import { SpecError } from '../errors.js';
 import { lockGuest } from '../adapters/lock.js';
-import { checkQemuCanReach } from '../adapters/permissions.js';
-import { loadFleet, pickGuests, type GlobalOptions } from './context.js';
-import { Session } from './session.js';
+import { hostsFor, loadFleet, pickGuests, print, printJson, type GlobalOptions } from './context.js';
+import type { Session } from './session.js';
+import { Hosts, hostError, placeFleet } from './hosts.js';
 import { forEachGuest, printResults, type GuestResult, type Progress } from './runner.js';
 import { ProgressView } from './progress-view.js';
+import { formatSize } from '../spec/units.js';
 
 export interface GuestRunOptions extends GlobalOptions {
   guests?: string[];
   /** Re-pin the nixos-flake input before building. */
   update?: boolean;
+  /** Print where each guest goes and stop. */
+  dryRun?: boolean;
 }
 
 export async function runPerGuest(
@@ -21,41 +24,71 @@ export async function runPerGuest(
   op: (s: Session, guest: Guest, progress: Progress) => Promise<Omit<GuestResult, 'name' | 'ok' | 'seconds'>>,
 ): Promise<void> {
   const { fleet, dir } = await loadFleet(opts, { allowExample: true });
-  const guests = pickGuests(fleet.guests, opts.guests);
-  const s = await Session.open(fleet.connect, fleet);
+  const picked = pickGuests(fleet.guests, opts.guests);
+  const selected = new Set(hostsFor(opts, fleet).map((h) => h.name));
+  const hosts = await Hosts.open(fleet.hosts, fleet);
   try {
-    await s.network(fleet.network, { ensureActive: true });
-    await mkdir(fleet.pool, { recursive: true, mode: 0o755 });
-    if (s.lv.isLocal) await checkQemuCanReach(fleet.pool, (await s.host()).qemuLabel, 'pool');
-    await checkHostQemu(s, guests);
+    const { placement, capacity } = await placeFleet(fleet, hosts, { save: !opts.dryRun });
+    const hostOf = (g: Guest) => placement.hostOf.get(g.name)!;
+    const guests = picked.filter((g) => selected.has(hostOf(g)));
+    if (opts.dryRun) return printPlacement(guests, hostOf, (g) => placement.why.get(g.name)!, capacity, opts.json);
+    // Each host gets ready once, in parallel; its guests wait for it and share its failure.
+    const ready = new Map<string, Promise<Session>>();
+    for (const name of new Set(guests.map(hostOf))) {
+      const p = (async () => {
+        const s = hosts.session(name);
+        try {
+          await s.prepare();
+          await checkHostQemu(s, guests.filter((g) => hostOf(g) === name));
+        } catch (e) {
+          throw e instanceof SpecError ? e : hostError(s.host, e);
+        }
+        return s;
+      })();
+      p.catch(() => undefined);
+      ready.set(name, p);
+    }
     const view = new ProgressView(opts.json);
     await view.start();
     for (const g of guests) view.for(g.name);
-    if (guests.some((g) => g.boot.kind === 'nix')) {
+    const buildable = guests.filter((g) => g.boot.kind === 'nix' && hosts.get(hostOf(g)).session);
+    if (buildable.length) {
       const { buildImages } = await import('./build-images.js');
-      const built = await buildImages(fleet, dir, guests, (name) => view.for(name), { update: opts.update ?? false });
-      for (const [name, b] of built) s.built.set(name, b);
+      const built = await buildImages(fleet, dir, buildable, (name) => view.for(name), { update: opts.update ?? false });
+      for (const l of hosts.links) for (const [name, b] of built) l.session?.built.set(name, b);
     }
     const results = await forEachGuest(guests, async (guest, progress) => {
+      const s = await ready.get(hostOf(guest))!;
       const lock = await lockGuest(`${fleet.pool}/.locks`, guest.name, { onWait: (pid) => progress(`waiting for flakevirt process ${pid}, which holds this guest`) });
       try {
-        return await op(s, guest, progress);
+        return { ...(await op(s, guest, progress)), host: s.host.name };
       } finally {
         await lock.release();
       }
     }, opts, view);
     view.finish();
-    printResults(results, opts);
+    for (const r of results) r.host ??= placement.hostOf.get(r.name);
+    printResults(results, { ...opts, showHost: fleet.hosts.length > 1 });
   } finally {
-    await s.close();
+    await hosts.close();
   }
+}
+
+/** `up --dry-run` / `flakevirt plan`: guest → host, and why. */
+function printPlacement(guests: Guest[], hostOf: (g: Guest) => string, why: (g: Guest) => string, capacity: Array<{ name: string; memoryBytes?: number; vcpus?: number }>, json = false): void {
+  const rows = guests.map((g) => ({ guest: g.name, host: hostOf(g), why: why(g), memoryBytes: g.memoryBytes, vcpus: g.vcpus }));
+  if (json) return printJson({ guests: rows, hosts: capacity });
+  const w = Math.max(5, ...rows.map((r) => r.guest.length));
+  const hw = Math.max(4, ...rows.map((r) => r.host.length));
+  print(`${'GUEST'.padEnd(w)}  ${'HOST'.padEnd(hw)}  ${'MEMORY'.padEnd(8)}  VCPUS  WHY`);
+  for (const r of rows) print(`${r.guest.padEnd(w)}  ${r.host.padEnd(hw)}  ${formatSize(r.memoryBytes).padEnd(8)}  ${String(r.vcpus).padEnd(5)}  ${r.why}`);
 }
 
 /** Refuses, before anything is created, disk fields this host's QEMU cannot provide (exit 2). */
 async function checkHostQemu(s: Session, guests: Guest[]): Promise<void> {
   const { needsCapabilities, checkCapabilities } = await import('../capabilities.js');
   if (!needsCapabilities(guests) || !s.lv.isLocal) return;
-  const emulator = (await s.host()).emulator;
+  const emulator = (await s.info()).emulator;
   if (!emulator) return;
   const { qemuCaps } = await import('../adapters/qemu-caps.js');
   const issues = checkCapabilities(guests, await qemuCaps(emulator));

@@ -7,13 +7,16 @@ import { NoSpecError } from '../errors.js';
 import type { Fleet } from '../model.js';
 import { buildInventory, inventoryIni, inventoryJson, inventoryYamlTree, type InventoryHost } from '../inventory.js';
 import { packagePath } from '../package-root.js';
+import { shellWord } from '../escape/shell.js';
 import { listFleet, type GuestRow } from './list.js';
 import { print, printJson, type GlobalOptions } from './context.js';
 
-export interface InventoryOptions extends GlobalOptions {
+export interface InventoryOptions extends Omit<GlobalOptions, 'host'> {
   format?: 'ini' | 'yaml' | 'json';
   list?: boolean;
+  /** Ansible's dynamic-inventory --host GUEST (not the libvirt host; that is --on here). */
   host?: string;
+  on?: string[];
   script?: string;
 }
 
@@ -25,7 +28,9 @@ export async function leasedHosts(opts: GlobalOptions): Promise<{ fleet: Fleet; 
   const hosts: InventoryHost[] = [];
   for (const guest of fleet.guests) {
     const row = byName.get(guest.name);
-    if (row?.ip) hosts.push({ name: guest.name, ip: row.ip, guest });
+    if (opts.host?.length && !row) continue; // on a host not asked for
+    const host = fleet.hosts.find((h) => h.name === row?.host);
+    if (row?.ip) hosts.push({ name: guest.name, ip: row.ip, guest, ...(host && { host }) });
     else process.stderr.write(`warning: ${guest.name} is left out: ${!row || row.state === 'not defined' ? 'not defined (run flakevirt up)' : row.state !== 'running' ? `${row.state}` : 'running but holds no DHCP lease yet'}\n`);
   }
   return { fleet, hosts, specPath: fleet.specPath };
@@ -33,7 +38,7 @@ export async function leasedHosts(opts: GlobalOptions): Promise<{ fleet: Fleet; 
 
 export async function inventoryCommand(opts: InventoryOptions): Promise<void> {
   if (opts.script) return writeScript(opts);
-  const { fleet, hosts } = await leasedHosts(opts);
+  const { fleet, hosts } = await leasedHosts({ ...opts, host: opts.on });
   const inv = buildInventory(fleet, hosts);
   if (opts.host !== undefined) {
     const json = inventoryJson(inv) as { _meta: { hostvars: Record<string, unknown> } };
@@ -49,9 +54,9 @@ async function writeScript(opts: InventoryOptions): Promise<void> {
   const { findSpec } = await import('../spec/find.js');
   const spec = findSpec(opts.spec);
   if (!spec) throw new NoSpecError();
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`; // the one way a value enters this shell script
-  const connect = opts.connect ? ` --connect ${q(opts.connect)}` : '';
-  const text = `#!/bin/sh\n# Ansible dynamic inventory for ${spec}, written by flakevirt inventory --script.\nexec ${q(process.execPath)} ${q(packagePath('dist', 'cli.js'))} --spec ${q(spec)}${connect} inventory "$@"\n`;
+  const q = shellWord;
+  const connect = `${opts.connect ? ` --connect ${q(opts.connect)}` : ''}${(opts.on ?? []).map((h) => ` --on ${q(h)}`).join('')}`;
+  const text = `#!/bin/sh\n# Ansible dynamic inventory for ${spec}, written by flakevirt inventory --script.\nexec ${q(process.execPath)} ${q(packagePath('dist', 'cli.js'))} --spec ${q(spec)} inventory${connect} "$@"\n`;
   const out = resolve(opts.script!);
   await writeFile(out, text);
   await chmod(out, 0o755);

@@ -1,12 +1,17 @@
 // flakevirt list / ips: the flakevirt guests on a connection, their state and leased IP.
 import { domainFacts } from '../ownership.js';
 import { currentLease, type Lease } from '../leases.js';
-import { connectUri, loadFleetIfAny, print, printJson, type GlobalOptions } from './context.js';
-import { Session } from './session.js';
+import { hostsFor, loadFleetIfAny, print, printJson, type GlobalOptions } from './context.js';
+import type { Session } from './session.js';
+import { Hosts } from './hosts.js';
 import type { Fleet } from '../model.js';
+import type { DomainView } from '../adapters/libvirt.js';
+import { readRecord } from '../adapters/placement-record.js';
 
 export interface GuestRow {
   name: string;
+  /** The spec's name of the libvirt host it is on (or placed on); null when not known. */
+  host: string | null;
   state: string;
   ip: string | null;
   base: string | null;
@@ -14,7 +19,7 @@ export interface GuestRow {
   inSpec: boolean;
 }
 
-/** Rows for every flakevirt domain on the connection, plus spec guests that are not defined. */
+/** Rows for every flakevirt domain on the hosts, plus spec guests that are not defined. */
 export async function listRows(opts: GlobalOptions, { allowExample = false } = {}): Promise<GuestRow[]> {
   return (await listFleet(opts, { allowExample })).rows;
 }
@@ -26,45 +31,60 @@ export async function listFleet(opts: GlobalOptions, { allowExample = false } = 
 }
 
 async function rowsFor(opts: GlobalOptions, fleet: Fleet | undefined): Promise<GuestRow[]> {
-  const s = await Session.open(connectUri(opts, fleet), fleet);
+  const selected = hostsFor(opts, fleet);
+  const hosts = await Hosts.open(selected, fleet);
   try {
-    const doms = (await s.lv.domains()).map((d) => ({ d, f: domainFacts(d.xml) })).filter((x) => x.f.owner);
-    const leasesByNet = new Map<string, Lease[]>();
-    for (const net of new Set(doms.flatMap((x) => x.f.networks))) {
-      try {
-        leasesByNet.set(net, await (await s.network(net)).leases.read());
-      } catch {
-        leasesByNet.set(net, []);
-      }
-    }
-    const now = Math.floor(Date.now() / 1000);
-    const rows: GuestRow[] = doms.map(({ d, f }) => {
-      const leases = f.networks.flatMap((n) => leasesByNet.get(n) ?? []);
-      const lease = d.running ? f.macs.map((m) => currentLease(leases, m, now)).find(Boolean) : undefined;
-      return {
-        name: d.name,
-        state: d.state,
-        ip: lease?.ip ?? null,
-        base: f.owner!.base || null,
-        disks: Object.keys(f.owner!.state).filter((k) => k.startsWith('disk ')).map((k) => k.slice(5)),
-        inSpec: !!fleet?.guests.some((g) => g.name === d.name),
-      };
-    });
+    const domains = await hosts.domains();
+    hosts.warnUnreachable();
+    const rows = (await Promise.all(hosts.links.map((l) => (l.session && domains.has(l.host.name) ? hostRows(l.session, domains.get(l.host.name)!, fleet) : [])))).flat();
+    const recorded = fleet ? (await readRecord(fleet.pool)).guests : {};
     for (const g of fleet?.guests ?? []) {
-      if (!rows.some((r) => r.name === g.name)) rows.push({ name: g.name, state: 'not defined', ip: null, base: null, disks: g.disks.map((x) => x.device), inSpec: true });
+      if (rows.some((r) => r.name === g.name)) continue;
+      const host = g.host ?? recorded[g.name] ?? (fleet!.hosts.length === 1 ? fleet!.hosts[0]!.name : undefined);
+      if (opts.host?.length && !(host && selected.some((h) => h.name === host))) continue;
+      const down = host ? hosts.links.find((l) => l.host.name === host)?.error : undefined;
+      rows.push({ name: g.name, host: host ?? null, state: down ? 'unreachable' : 'not defined', ip: null, base: null, disks: g.disks.map((x) => x.device), inSpec: true });
     }
-    return rows.sort((a, b) => (a.name < b.name ? -1 : 1));
+    return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : (a.host ?? '') < (b.host ?? '') ? -1 : 1));
   } finally {
-    await s.close();
+    await hosts.close();
   }
+}
+
+/** One host's flakevirt domains with their state and current lease. */
+async function hostRows(s: Session, all: DomainView[], fleet: Fleet | undefined): Promise<GuestRow[]> {
+  const doms = all.map((d) => ({ d, f: domainFacts(d.xml) })).filter((x) => x.f.owner);
+  const leasesByNet = new Map<string, Lease[]>();
+  for (const net of new Set(doms.flatMap((x) => x.f.networks))) {
+    try {
+      leasesByNet.set(net, await (await s.network(net)).leases.read());
+    } catch {
+      leasesByNet.set(net, []);
+    }
+  }
+  const now = Math.floor(Date.now() / 1000);
+  return doms.map(({ d, f }) => {
+    const leases = f.networks.flatMap((n) => leasesByNet.get(n) ?? []);
+    const lease = d.running ? f.macs.map((m) => currentLease(leases, m, now)).find(Boolean) : undefined;
+    return {
+      name: d.name,
+      host: s.host.name,
+      state: d.state,
+      ip: lease?.ip ?? null,
+      base: f.owner!.base || null,
+      disks: Object.keys(f.owner!.state).filter((k) => k.startsWith('disk ')).map((k) => k.slice(5)),
+      inSpec: !!fleet?.guests.some((g) => g.name === d.name),
+    };
+  });
 }
 
 export async function listCommand(opts: GlobalOptions): Promise<void> {
   const rows = await listRows(opts);
   if (opts.json) return printJson(rows);
   const w = Math.max(4, ...rows.map((r) => r.name.length));
-  print(`${'NAME'.padEnd(w)}  ${'STATE'.padEnd(11)}  ${'IP'.padEnd(15)}  BASE / DISKS`);
-  for (const r of rows) print(`${r.name.padEnd(w)}  ${r.state.padEnd(11)}  ${(r.ip ?? '-').padEnd(15)}  ${r.base ?? '-'}${r.disks.length ? ` + ${r.disks.join(' ')}` : ''}`);
+  const hw = Math.max(4, ...rows.map((r) => (r.host ?? '-').length));
+  print(`${'NAME'.padEnd(w)}  ${'HOST'.padEnd(hw)}  ${'STATE'.padEnd(11)}  ${'IP'.padEnd(15)}  BASE / DISKS`);
+  for (const r of rows) print(`${r.name.padEnd(w)}  ${(r.host ?? '-').padEnd(hw)}  ${r.state.padEnd(11)}  ${(r.ip ?? '-').padEnd(15)}  ${r.base ?? '-'}${r.disks.length ? ` + ${r.disks.join(' ')}` : ''}`);
 }
 
 export async function ipsCommand(opts: GlobalOptions): Promise<void> {

@@ -4,6 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 
 
 const guestsArg = (y: Argv) => y.positional('guests', { type: 'string', array: true, describe: 'guest names (default: every guest in the spec)' });
+const hostOpt = (y: Argv) => y.option('host', { type: 'string', array: true, describe: 'only the guests on this host of the spec\'s hosts: (repeatable)' });
 const timeoutOpt = (y: Argv) => y.option('timeout', { type: 'number', default: 300, describe: 'seconds to wait for each guest\'s DHCP lease' });
 
 export const commands: CommandModule[] = [
@@ -16,44 +17,53 @@ export const commands: CommandModule[] = [
   {
     command: 'up [guests..]',
     describe: 'create, start and wait for a fresh DHCP lease (the built-in example fleet when there is no spec)',
-    builder: (y) => timeoutOpt(guestsArg(y))
+    builder: (y) => hostOpt(timeoutOpt(guestsArg(y)))
+      .option('dry-run', { type: 'boolean', describe: 'print where each guest goes (guest → host) and change nothing' })
       .option('update', { type: 'boolean', describe: 're-pin nixos-flake before building' })
       .option('wait', { choices: ['lease', 'ssh'] as const, default: 'lease', describe: 'what to wait for: the DHCP lease, or also the guest\'s ssh port' }).example('$0 up', 'bring up every guest of ./flakevirt.yaml').example('$0 up xfs-4k --timeout 60', 'one guest'),
     handler: async (a) => (await import('./up.js')).upCommand(a as never),
   },
   {
+    command: 'plan [guests..]',
+    describe: 'where each guest goes (guest → host, and why), without changing anything',
+    builder: (y) => hostOpt(guestsArg(y)),
+    handler: async (a) => (await import('./up.js')).upCommand({ ...(a as object), dryRun: true } as never),
+  },
+  {
     command: 'down [guests..]',
     describe: 'destroy guests and delete the disks flakevirt created for them',
-    builder: (y) => guestsArg(y).option('all', { type: 'boolean', describe: 'every flakevirt domain on the connection, also ones no longer in the spec' }),
+    builder: (y) => hostOpt(guestsArg(y)).option('all', { type: 'boolean', describe: 'every flakevirt domain on the connection, also ones no longer in the spec' }),
     handler: async (a) => (await import('./down.js')).downCommand(a as never),
   },
   {
     command: 'reimage [guests..]',
     describe: 'fresh root disk on the current base image; extra disks kept',
-    builder: (y) => timeoutOpt(guestsArg(y)).option('wipe-disks', { type: 'boolean', describe: 'recreate the extra disks too (their data is lost)' }),
+    builder: (y) => hostOpt(timeoutOpt(guestsArg(y))).option('wipe-disks', { type: 'boolean', describe: 'recreate the extra disks too (their data is lost)' }),
     handler: async (a) => (await import('./reimage.js')).reimageCommand(a as never),
   },
   {
     command: 'list',
     aliases: ['status'],
-    describe: 'one row per flakevirt guest: name, state, IP, base image, disks',
+    describe: 'one row per flakevirt guest: name, host, state, IP, base image, disks',
+    builder: hostOpt,
     handler: async (a) => (await import('./list.js')).listCommand(a as never),
   },
   {
     command: 'ips',
     describe: 'NAME IP lines for the running guests',
+    builder: hostOpt,
     handler: async (a) => (await import('./list.js')).ipsCommand(a as never),
   },
   {
     command: 'console <guest>',
     describe: "attach to a guest's serial console",
-    builder: (y) => y.positional('guest', { type: 'string', demandOption: true }).option('log', { type: 'boolean', describe: 'print the console log file instead' }),
+    builder: (y) => hostOpt(y.positional('guest', { type: 'string', demandOption: true })).option('log', { type: 'boolean', describe: 'print the console log file instead' }),
     handler: async (a) => (await import('./console.js')).consoleCommand(a as never),
   },
   {
     command: 'disks [guests..]',
     describe: 'every extra disk: guest device, by-id path, bus, serial, namespace, host file, geometry',
-    builder: (y) => guestsArg(y),
+    builder: (y) => hostOpt(guestsArg(y)),
     handler: async (a) => (await import('./disks.js')).disksCommand(a as never),
   },
   {
@@ -64,6 +74,7 @@ export const commands: CommandModule[] = [
       .option('list', { type: 'boolean', describe: 'dynamic inventory: all hosts and groups as JSON, with _meta.hostvars' })
       .option('host', { type: 'string', describe: 'dynamic inventory: one host\'s variables' })
       .option('script', { type: 'string', describe: 'write an executable for ansible -i PATH that calls flakevirt with this spec' })
+      .option('on', { type: 'string', array: true, describe: 'only the guests on this host of the spec (--host is Ansible\'s here)' })
       .example('$0 inventory > hosts.ini', 'static INI inventory')
       .example('$0 inventory --script ./inventory.sh && ansible -i ./inventory.sh all -m ping', 'dynamic inventory'),
     handler: async (a) => (await import('./inventory.js')).inventoryCommand(a as never),
@@ -71,7 +82,7 @@ export const commands: CommandModule[] = [
   {
     command: 'ssh-config',
     describe: 'ssh Host blocks for the running guests',
-    builder: (y) => y
+    builder: (y) => hostOpt(y)
       .option('write', { type: 'boolean', describe: 'write them to flakevirt\'s own file (default ~/.ssh/flakevirt.conf) instead of printing' })
       .option('output', { type: 'string', describe: 'the file --write writes' }),
     handler: async (a) => (await import('./ssh-config.js')).sshConfigCommand(a as never),

@@ -12,7 +12,7 @@ export interface ReimageOptions extends GuestRunOptions {
 
 export async function reimageCommand(opts: ReimageOptions): Promise<void> {
   await runPerGuest(opts, async (s, guest, progress) => {
-    const t = await s.target(guest);
+    const t = await s.target(guest, progress);
     const { observed } = await observe(s, t);
     const plan = planReimage(guest.name, t.desired, observed, { wipeDisks: opts.wipeDisks ?? false });
     if (plan.kind !== 'act') throw new RefusedError(plan.reason);

@@ -9,6 +9,8 @@ export interface GuestResult {
   /** What happened: "created", "up to date", "removed", … */
   outcome: string;
   ip?: string;
+  /** The host the guest runs on (multi-host fleets). */
+  host?: string;
   changes?: string[];
   error?: string;
   /** The failure was about the spec (exit code 2), not about running it. */
@@ -52,14 +54,16 @@ export async function forEachGuest<T extends { name: string }>(
 }
 
 /** The end-of-run table: one line per guest on stdout, errors in full on stderr. */
-export function printResults(results: GuestResult[], { json = false } = {}): void {
+export function printResults(results: GuestResult[], { json = false, showHost = false } = {}): void {
   if (json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return;
   }
   const w = Math.max(4, ...results.map((r) => r.name.length));
+  const hw = Math.max(4, ...results.map((r) => (r.host ?? '-').length));
   for (const r of results) {
-    const line = `${r.name.padEnd(w)}  ${(r.ip ?? '-').padEnd(15)}  ${r.outcome}${r.ok ? '' : ''} (${r.seconds.toFixed(1)} s)`;
+    const on = showHost ? `${(r.host ?? '-').padEnd(hw)}  ` : '';
+    const line = `${r.name.padEnd(w)}  ${on}${(r.ip ?? '-').padEnd(15)}  ${r.outcome} (${r.seconds.toFixed(1)} s)`;
     process.stdout.write(`${line}\n`);
     for (const c of r.changes ?? []) process.stdout.write(`${' '.repeat(w)}    changed: ${c}\n`);
   }

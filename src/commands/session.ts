@@ -1,18 +1,21 @@
-// A command's connection to one libvirt host: the spec, libvirt, host facts, network and leases.
-import { stat } from 'node:fs/promises';
+// A command's connection to one libvirt host: the spec, libvirt, host facts, network, leases and
+// where the host keeps guest disks (files locally, storage volumes remotely).
+import { mkdir, stat } from 'node:fs/promises';
 import { ToolError, SpecError } from '../errors.js';
-import type { Fleet, Guest } from '../model.js';
+import type { Fleet, Guest, Host } from '../model.js';
 import { Libvirt } from '../adapters/libvirt.js';
 import { readHostInfo, factsFor, type HostInfo } from '../adapters/host-facts.js';
 import { leaseSource, type LeaseSource } from '../adapters/lease-source.js';
 import { imageInfo, type ImageInfo } from '../adapters/disks.js';
 import { readTemplate } from '../adapters/templates.js';
+import type { GuestStore, Report } from '../adapters/store.js';
 import { leaseTimeOf } from '../leases.js';
 import { renderDomain } from '../render/domain.js';
-import { guestPaths, type GuestPaths } from '../render/paths.js';
+import type { GuestPaths } from '../render/paths.js';
 import { fingerprint, guestState, type BaseImage, type HostFacts } from '../render/state.js';
 import type { Desired } from '../plan.js';
-import { checkQemuCanRead } from '../adapters/permissions.js';
+import { checkQemuCanRead, checkQemuCanReach } from '../adapters/permissions.js';
+import { DEFAULTS } from '../spec/defaults.js';
 
 export interface NetworkInfo {
   name: string;
@@ -36,22 +39,48 @@ export class Session {
   private hostInfo?: Promise<HostInfo>;
   private networks = new Map<string, Promise<NetworkInfo>>();
   private images = new Map<string, Promise<ImageInfo>>();
+  private guestStore?: Promise<GuestStore>;
 
   /** Nix-built images (or the error that stopped them), by guest, set before targets are made. */
   readonly built = new Map<string, { base: BaseImage } | Error>();
 
-  private constructor(readonly lv: Libvirt, readonly fleet: Fleet | undefined) {}
+  private constructor(readonly lv: Libvirt, readonly fleet: Fleet | undefined, readonly host: Host) {}
 
-  static async open(uri: string, fleet?: Fleet): Promise<Session> {
-    return new Session(await Libvirt.open(uri), fleet);
+  static async open(host: Host, fleet?: Fleet): Promise<Session> {
+    return new Session(await Libvirt.open(host.connect), fleet, host);
   }
 
   close(): Promise<void> {
     return this.lv.close();
   }
 
-  host(): Promise<HostInfo> {
+  info(): Promise<HostInfo> {
     return (this.hostInfo ??= readHostInfo(this.lv));
+  }
+
+  /** Files in a directory on a local host, volumes of the pool "flakevirt" on a remote one. */
+  store(): Promise<GuestStore> {
+    return (this.guestStore ??= (async (): Promise<GuestStore> => {
+      const label = (await this.info()).qemuLabel;
+      if (this.host.local) {
+        const { FileStore } = await import('../adapters/file-store.js');
+        return new FileStore(this.host.pool, this.fleet?.specPath ?? '', label);
+      }
+      const { VolumeStore } = await import('../adapters/volume-store.js');
+      return new VolumeStore(this.lv.virsh, this.host, label, `${this.fleet?.pool ?? DEFAULTS.pool}/.locks`);
+    })());
+  }
+
+  /** What `up` and `reimage` need before any guest: the network running, the pool usable. */
+  async prepare(): Promise<void> {
+    await this.network(this.fleet!.network, { ensureActive: true });
+    if (this.host.local) {
+      await mkdir(this.host.pool, { recursive: true, mode: 0o755 });
+      await checkQemuCanReach(this.host.pool, (await this.info()).qemuLabel, 'pool');
+    } else {
+      const store = await this.store();
+      await (store as import('../adapters/volume-store.js').VolumeStore).ensurePool();
+    }
   }
 
   /** The network with its bridge and lease source; starts it when `ensureActive` and it is down. */
@@ -89,35 +118,43 @@ export class Session {
     return p;
   }
 
-  /** Everything `up`/`reimage` needs for a guest: rendered XML, base image, files. */
-  async target(guest: Guest): Promise<GuestTarget> {
+  /** Everything `up`/`reimage` needs for a guest: rendered XML, base image (on the host), files. */
+  async target(guest: Guest, report: Report): Promise<GuestTarget> {
     const fleet = this.fleet!;
-    let base: BaseImage;
+    let local: BaseImage;
     if (guest.boot.kind === 'image') {
       const st = await stat(guest.boot.image);
-      base = { path: guest.boot.image, id: `file:${guest.boot.image}:${st.size}:${Math.floor(st.mtimeMs)}` };
+      local = { path: guest.boot.image, id: `file:${guest.boot.image}:${st.size}:${Math.floor(st.mtimeMs)}` };
     } else {
       const built = this.built.get(guest.name);
       if (!built) throw new Error(`internal: ${guest.name} was not built`);
       if (built instanceof Error) throw built;
-      base = built.base;
+      local = built.base;
     }
-    const basePath = base.path;
-    const baseInfo = await this.image(basePath);
+    const baseInfo = await this.image(local.path);
     if (baseInfo.backing) {
-      throw new SpecError([{ path: `guests.${guest.name}.image`, message: `${basePath} has a backing file of its own (${baseInfo.backing}); give flakevirt a standalone image (qemu-img convert -O qcow2 …)` }], `cannot use ${basePath}`);
+      throw new SpecError([{ path: `guests.${guest.name}.image`, message: `${local.path} has a backing file of its own (${baseInfo.backing}); give flakevirt a standalone image (qemu-img convert -O qcow2 …)` }], `cannot use ${local.path}`);
     }
-    const info = await this.host();
-    if (this.lv.isLocal) {
-      const files = [basePath, ...(guest.boot.kernel ? [guest.boot.kernel] : []), ...(guest.boot.initrd ? [guest.boot.initrd] : [])];
+    const info = await this.info();
+    if (this.host.local) {
+      const files = [local.path, ...(guest.boot.kernel ? [guest.boot.kernel] : []), ...(guest.boot.initrd ? [guest.boot.initrd] : [])];
       for (const f of files) await checkQemuCanRead(f, info.qemuLabel, guest.name);
     }
+    // The base, kernel and initrd as the host sees them (uploaded once per host when remote).
+    const store = await this.store();
+    const [basePath, kernel, initrd] = await Promise.all([
+      store.provide(local.path, 'base', baseInfo.format, report),
+      guest.boot.kernel ? store.provide(guest.boot.kernel, 'kernel', undefined, report) : undefined,
+      guest.boot.initrd ? store.provide(guest.boot.initrd, 'initrd', undefined, report) : undefined,
+    ]);
+    const base: BaseImage = { ...local, path: basePath };
+    const onHost: Guest = { ...guest, boot: { ...guest.boot, ...(kernel && { kernel }), ...(initrd && { initrd }) } };
     const needsQemuNvme = guest.disks.some((d) => d.bus === 'nvme' && (d.mdts !== undefined || d.atomic || d.nawun !== undefined || d.nawupf !== undefined || d.zoned));
     const facts = factsFor(info, guest.accel, needsQemuNvme);
     const templateText = await readTemplate(guest.template);
-    const xml = renderDomain({ fleet, guest, host: facts, base, templateText });
-    const state = guestState(fleet, guest, base, facts, templateText);
-    const paths = guestPaths(fleet.pool, guest.name);
+    const paths = store.paths(guest.name);
+    const xml = renderDomain({ fleet, guest: onHost, host: facts, base, paths, templateText });
+    const state = guestState(fleet, onHost, base, facts, templateText);
     const desired: Desired = {
       state,
       fingerprint: fingerprint(state),

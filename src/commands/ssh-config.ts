@@ -18,7 +18,7 @@ export async function sshConfigCommand(opts: SshConfigOptions): Promise<void> {
   const { fleet, hosts } = await leasedHosts(opts);
   const file = opts.output ?? DEFAULT_SSH_CONFIG;
   const hint = `Use it by putting "Include ${file}" at the top of ~/.ssh/config.`;
-  const text = renderSshConfig(fleet, hosts.map((h) => ({ name: h.name, ip: h.ip })), hint);
+  const text = renderSshConfig(fleet, hosts.map((h) => ({ name: h.name, ip: h.ip, ...(h.host && { host: h.host }) })), hint);
   if (!opts.write) return void process.stdout.write(text);
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   await writeFile(`${file}.tmp`, text, { mode: 0o600 });

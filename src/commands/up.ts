@@ -15,7 +15,7 @@ export interface UpOptions extends GuestRunOptions {
 
 export async function upCommand(opts: UpOptions): Promise<void> {
   await runPerGuest(opts, async (s, guest, progress) => {
-    const t = await s.target(guest);
+    const t = await s.target(guest, progress);
     const { observed, previousDisks } = await observe(s, t);
     const plan = planUp(guest.name, t.desired, observed, previousDisks);
     if (plan.kind === 'refuse') throw new RefusedError(plan.reason);

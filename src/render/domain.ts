@@ -4,7 +4,7 @@ import type { Disk, Fleet, Guest, NvmeDisk, VirtioDisk } from '../model.js';
 import { xmlEscape as x } from '../escape/xml.js';
 import { qemuOptions } from '../escape/qemu.js';
 import { buildXml, parseXml, type XmlNode } from './xml.js';
-import { guestPaths } from './paths.js';
+import type { GuestPaths } from './paths.js';
 import { uuidFor } from './identity.js';
 import { fingerprint, guestState, type BaseImage, type HostFacts } from './state.js';
 
@@ -19,6 +19,8 @@ export interface DomainInput {
   guest: Guest;
   host: HostFacts;
   base: BaseImage;
+  /** Where the guest's files are on the host (a directory locally, pool volumes remotely). */
+  paths: GuestPaths;
   templateText: string;
 }
 
@@ -35,11 +37,10 @@ function text(value: string | number, extra: Record<string, string | number | un
 
 /** Renders the domain XML for one guest. */
 export function renderDomain(input: DomainInput): string {
-  const { fleet, guest, host, base, templateText } = input;
+  const { fleet, guest, host, base, paths, templateText } = input;
   const tree = parseXml(templateText);
   const domain = tree.domain as XmlNode | undefined;
   if (!domain || typeof domain !== 'object') throw new Error('domain template has no <domain> element');
-  const paths = guestPaths(fleet.pool, guest.name);
   const state = guestState(fleet, guest, base, host, templateText);
 
   domain['@_type'] = host.domainType;

@@ -4,6 +4,10 @@ export const DEFAULTS = {
   connect: 'qemu:///system',
   network: 'default',
   pool: '/var/lib/libvirt/images/flakevirt',
+  /** Target directory of the storage pool "flakevirt" on a remote host. */
+  remotePool: '/var/lib/libvirt/flakevirt',
+  /** Name of the implicit host when the spec has no hosts:. */
+  hostName: 'local',
   nixosFlake: 'github:linux-kdevops/nixos-flake',
   accel: 'auto',
   user: 'kdevops',

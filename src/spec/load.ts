@@ -49,7 +49,7 @@ interface SpecCache {
   keyFiles: Array<{ file: string; content: string }>;
 }
 
-const SPEC_CODE = ['parse.js', 'schema.js', 'rules.js', 'normalize.js', 'defaults.js', 'units.js'].map((f) => fileURLToPath(new URL(f, import.meta.url)));
+const SPEC_CODE = ['parse.js', 'schema.js', 'rules.js', 'normalize.js', 'defaults.js', 'units.js', '../hosts.js'].map((f) => fileURLToPath(new URL(f, import.meta.url)));
 
 async function cacheKey(text: string, path: string, home: string, connect: string | undefined): Promise<string> {
   const code = await Promise.all(SPEC_CODE.map((f) => stat(f).then((st) => `${st.size}:${st.mtimeMs}`, () => '-')));
@@ -104,6 +104,9 @@ async function validate(text: string, path: string, key: string, { connect, defa
     } catch (e) {
       issues.push({ path: `sshKeyFiles.${i}`, message: `cannot read ${f} (${(e as NodeJS.ErrnoException).code}); create it with ssh-keygen or remove it from sshKeyFiles` });
     }
+  }
+  if (connect !== undefined && parsed.spec.hosts) {
+    issues.push({ path: '--connect', message: 'the spec lists hosts:, each with its own connect:; use --host NAME to work on one of them' });
   }
   if (issues.length) throw new SpecError(issues, `invalid spec ${path}`);
   const fleet = normalize(parsed.spec, { specPath: path, home, keyFileContents, connect, defaultConnect });

@@ -1,6 +1,7 @@
 // A valid written spec → the model: defaults applied, sizes in bytes, disks laid out with serials.
 import type { RawSpec, RawGuest } from './schema.js';
-import type { Disk, Fleet, Guest, Mount, NvmeAtomic } from '../model.js';
+import type { Disk, Fleet, Guest, Host, Mount, NvmeAtomic } from '../model.js';
+import { isLocalUri, jumpFromUri, parseJump } from '../hosts.js';
 import { DEFAULTS } from './defaults.js';
 import { parseDevice } from './devices.js';
 import { parseSize } from './units.js';
@@ -36,12 +37,28 @@ export function normalize(spec: RawSpec, { specPath, home, keyFileContents = [],
         ...(g.cmdline !== undefined && { cmdline: g.cmdline }),
       },
       ...layout(g),
+      ...(g.host !== undefined && { host: g.host }),
     }));
+  const pool = tilde(spec.pool ?? DEFAULTS.pool);
+  const rawHosts = spec.hosts ?? { [DEFAULTS.hostName]: { connect: connect ?? spec.connect ?? defaultConnect ?? DEFAULTS.connect } };
+  const hosts = Object.entries(rawHosts).map(([name, h]): Host => {
+    const local = isLocalUri(h.connect);
+    const jump = local || h.jump === false ? undefined : h.jump !== undefined ? parseJump(h.jump, h.connect) : jumpFromUri(h.connect);
+    return {
+      name,
+      connect: h.connect,
+      local,
+      pool: h.pool !== undefined ? tilde(h.pool) : local ? pool : DEFAULTS.remotePool,
+      ...(h.memory !== undefined && { memoryBytes: bytes(h.memory) }),
+      ...(h.vcpus !== undefined && { vcpus: h.vcpus }),
+      ...(jump && { jump }),
+    };
+  });
   return {
     specPath,
-    connect: connect ?? spec.connect ?? defaultConnect ?? DEFAULTS.connect,
+    hosts,
     network: spec.network ?? DEFAULTS.network,
-    pool: tilde(spec.pool ?? DEFAULTS.pool),
+    pool,
     nixosFlake: spec.nixosFlake ?? DEFAULTS.nixosFlake,
     user: spec.user ?? DEFAULTS.user,
     sshKeys: [...(spec.sshKeys ?? []), ...keyFileContents.map((k) => k.trim())],

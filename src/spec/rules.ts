@@ -4,7 +4,7 @@ import type { RawDisk, RawGuest, RawSpec, RawStorage } from './schema.js';
 import { parseDevice, firstGap, type DeviceRef } from './devices.js';
 import { parseSize, formatSize, MiB, TiB } from './units.js';
 import { macFor } from '../render/identity.js';
-import { BUILTIN_TEMPLATES } from './defaults.js';
+import { BUILTIN_TEMPLATES, DEFAULTS } from './defaults.js';
 
 const NVME_ONLY = ['mdts', 'atomic', 'nawun', 'nawupf', 'zoned'] as const;
 const VIRTIO_ONLY = ['discard', 'queues'] as const;
@@ -36,9 +36,25 @@ export function checkRules(spec: RawSpec): RuleResult {
     if (other) issues.push({ path: `${at}.mac`, message: `MAC ${mac} is also guest "${other}"'s; set a different mac: on one of them` });
     macs.set(mac, name);
   }
+  checkHosts(spec, issues);
   if (Object.keys(spec.guests).length === 0) issues.push({ path: 'guests', message: 'no guests; add at least one under guests:' });
   for (const [i, p] of (spec.sshKeyFiles ?? []).entries()) if (!p.endsWith('.pub')) issues.push({ path: `sshKeyFiles.${i}`, message: `"${p}" does not end in .pub; name the public key, never the private one` });
   return { issues, warnings };
+}
+
+/** hosts: and the guests pinned to them. */
+function checkHosts(spec: RawSpec, issues: SpecIssue[]): void {
+  const names = spec.hosts ? Object.keys(spec.hosts) : [DEFAULTS.hostName];
+  if (spec.hosts && spec.connect !== undefined) {
+    issues.push({ path: 'connect', message: `connect: and hosts: are both given; move the URI into hosts: (e.g. hosts: { ${DEFAULTS.hostName}: { connect: ${spec.connect} } })` });
+  }
+  if (spec.hosts && names.length === 0) issues.push({ path: 'hosts', message: 'no hosts; list at least one, or leave hosts: out for the single host at connect:' });
+  for (const [name, h] of Object.entries(spec.hosts ?? {})) sizeRange(`hosts.${name}.memory`, h.memory, 128 * MiB, 64 * TiB, issues);
+  for (const [name, g] of Object.entries(spec.guests)) {
+    if (g.host !== undefined && !names.includes(g.host)) {
+      issues.push({ path: `guests.${name}.host`, message: `no host named "${g.host}"; known hosts: ${names.join(', ')}${spec.hosts ? '' : ' (add a hosts: section to name more)'}` });
+    }
+  }
 }
 
 function checkGuest(at: string, g: RawGuest, issues: SpecIssue[], warnings: SpecIssue[]): void {

@@ -102,14 +102,30 @@ const guestSchema = strict({
   initrd: absPath.optional(),
   cmdline: text.optional(),
   mac: text.regex(/^52:54:00(:[0-9a-f]{2}){3}$/, { message: 'a MAC in libvirt\'s range, lowercase: 52:54:00:xx:xx:xx' }).optional(),
+  host: text.describe('The hosts: entry this guest runs on; without it flakevirt places the guest').optional(),
 });
+
+const libvirtUri = text.regex(/^[a-z][a-z0-9+]*:\/\/[^\s]*$/, { message: 'a libvirt URI such as qemu:///system or qemu+ssh://root@host/system' });
+
+const hostSchema = strict({
+  connect: libvirtUri.describe('libvirt URI of the host: qemu:///system, qemu+ssh://user@host/system?keyfile=…'),
+  memory: size.describe('Memory flakevirt may give this host\'s guests (default: the host\'s memory minus other domains\')').optional(),
+  vcpus: z.number({ error: 'expected a whole number of vCPUs' }).int({ message: 'expected a whole number of vCPUs' }).min(1, { message: 'must be at least 1' }).describe('Most vCPUs flakevirt may give this host\'s guests (default: no limit)').optional(),
+  pool: absPath.describe('Where flakevirt keeps files on that host (remote: the target of its libvirt storage pool "flakevirt")').optional(),
+  jump: z.union([
+    text.regex(/^([a-z_][a-z0-9_.-]*@)?[A-Za-z0-9.:_-]+$/, { message: 'a jump host as [user@]host[:port]' }),
+    z.literal(false),
+  ], { error: 'jump is "[user@]host[:port]" or false' }).describe('ssh jump to reach its guests (default: user, address and keyfile of connect; false: guests are routable)').optional(),
+});
+const hostName = z.string().regex(/^[a-z0-9]([a-z0-9_-]{0,30}[a-z0-9])?$/, { message: 'a host name: lowercase letters, digits, "-" and "_", 1–32 characters' });
 
 const sshKey = text.regex(SSH_PUBLIC_KEY, {
   message: 'not an OpenSSH public key line ("ssh-ed25519 AAAA… comment")',
 });
 
 export const specSchema = strict({
-  connect: text.regex(/^[a-z][a-z0-9+]*:\/\/[^\s]*$/, { message: 'a libvirt URI such as qemu:///system or qemu+ssh://root@host/system' }).optional(),
+  connect: libvirtUri.optional(),
+  hosts: z.record(hostName, hostSchema, { error: 'hosts must be a mapping of host name → { connect: URI, … }' }).describe('libvirt hosts the fleet spreads over; default one host "local" at connect').optional(),
   network: text.regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'a libvirt network name such as "default"' }).optional(),
   pool: absPath.optional(),
   nixosFlake: text.refine((s) => /^([a-z][a-z0-9+]*:\S+|\/\S*)$/.test(s), { message: 'a flake reference (github:owner/repo, path:/abs, git+https://…) or an absolute path, without spaces' }).optional(),
@@ -123,6 +139,7 @@ export const specSchema = strict({
 });
 
 export type RawSpec = z.infer<typeof specSchema>;
+export type RawHost = z.infer<typeof hostSchema>;
 export type RawGuest = z.infer<typeof guestSchema>;
 export type RawDisk = z.infer<typeof diskSchema>;
 export type RawStorage = z.infer<typeof storageSchema>;

@@ -5,6 +5,7 @@ import type { Fleet, Guest } from '../../src/model.js';
 import { renderDomain } from '../../src/render/domain.js';
 import type { HostFacts } from '../../src/render/state.js';
 import { REPO_ROOT } from './fixtures.js';
+import { guestPaths } from '../../src/render/paths.js';
 
 export const Q35 = readFileSync(join(REPO_ROOT, 'domain-templates', 'q35.xml'), 'utf8');
 
@@ -17,5 +18,5 @@ export function guest(fleet: Fleet, name: string): Guest {
 export function domainXml(fleet: Fleet, name: string, host: Partial<HostFacts> = {}): string {
   const g = guest(fleet, name);
   const base = g.boot.kind === 'image' ? { path: g.boot.image, id: `file:${g.boot.image}` } : { path: '/nix/store/0000000000000000000000000000000a-nixos-disk-image/nixos.qcow2', id: '0000000000000000000000000000000a' };
-  return renderDomain({ fleet, guest: g, host: { domainType: g.accel === 'tcg' ? 'qemu' : 'kvm', nvme: 'commandline', ...host }, base, templateText: Q35 });
+  return renderDomain({ fleet, guest: g, host: { domainType: g.accel === 'tcg' ? 'qemu' : 'kvm', nvme: 'commandline', ...host }, base, paths: guestPaths(fleet.pool, g.name), templateText: Q35 });
 }

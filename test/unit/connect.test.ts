@@ -6,7 +6,9 @@ import { normalize } from '../../src/spec/normalize.js';
 function connectOf(text: string, opts: { connect?: string; defaultConnect?: string }): string {
   const r = parseSpec(text);
   if (!r.ok) throw new Error('invalid');
-  return normalize(r.spec, { specPath: '/s.yaml', home: '/h', ...opts }).connect;
+  const hosts = normalize(r.spec, { specPath: '/s.yaml', home: '/h', ...opts }).hosts;
+  expect(hosts.map((h) => h.name)).toEqual(['local']);
+  return hosts[0]!.connect;
 }
 
 describe('connect precedence', () => {

@@ -1,0 +1,87 @@
+// A local host's guest files: one directory per guest in the pool with a manifest, disks made by
+// qemu-img or ftruncate, Nix-built bases kept alive by GC roots in POOL/.gcroots.
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { guestPaths, type GuestPaths } from '../render/paths.js';
+import { createDisk, createOverlay, exists, removeFile, type ImageInfo } from './disks.js';
+import { readManifest, removeGuestDir, removePartials, writeManifest, MANIFEST_VERSION } from './guest-dir.js';
+import { parseLabel } from './host-facts.js';
+import type { GuestStore, Report } from './store.js';
+
+/** The GC root flakevirt keeps in the pool for a Nix-built base image. */
+export function gcRootLink(pool: string, storePath: string): string {
+  return `${pool}/.gcroots/${storePath.split('/').pop()}`;
+}
+
+export class FileStore implements GuestStore {
+  readonly kind = 'files';
+  constructor(private readonly pool: string, private readonly specPath: string, private readonly qemuLabel: string | undefined) {}
+
+  paths(guest: string): GuestPaths {
+    return guestPaths(this.pool, guest);
+  }
+
+  async provide(file: string, kind: string): Promise<string> {
+    // A Nix-built base stays alive against nix-collect-garbage while a guest uses it.
+    const store = /^\/nix\/store\/[^/]+/.exec(file)?.[0];
+    if (kind === 'base' && store) await (await import('./nix.js')).addGcRoot(store, gcRootLink(this.pool, store));
+    return file;
+  }
+
+  async existing(candidates: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const f of candidates) if (f && (await exists(f))) out.add(f);
+    return out;
+  }
+
+  async previousDisks(_guest: string, paths: GuestPaths): Promise<string[]> {
+    return ((await readManifest(paths))?.files ?? []).filter((f) => f !== paths.root && f !== paths.console);
+  }
+
+  async prepare(guest: string, paths: GuestPaths, files: string[], report: Report): Promise<void> {
+    const old = await readManifest(paths);
+    await writeManifest(paths, { flakevirt: MANIFEST_VERSION, guest, spec: this.specPath, files: [...new Set([...(old?.files ?? []), ...files])] });
+    for (const n of await removePartials(paths)) report(`removed ${n}, left by an interrupted run`);
+  }
+
+  createOverlay(path: string, base: string, baseInfo: ImageInfo, sizeBytes: number): Promise<void> {
+    return createOverlay(path, base, baseInfo, sizeBytes);
+  }
+
+  createDisk(path: string, format: 'raw' | 'qcow2', sizeBytes: number, qemuOwned: boolean): Promise<void> {
+    return createDisk(path, format, sizeBytes, qemuOwned ? parseLabel(this.qemuLabel) : undefined);
+  }
+
+  remove(path: string): Promise<void> {
+    return removeFile(path);
+  }
+
+  async settle(guest: string, paths: GuestPaths, files: string[]): Promise<void> {
+    const kept = [];
+    for (const f of files) if (f === paths.console || (await exists(f))) kept.push(f);
+    await writeManifest(paths, { flakevirt: MANIFEST_VERSION, guest, spec: this.specPath, files: kept });
+  }
+
+  async removeGuest(guest: string, dir?: string): Promise<number> {
+    const paths = guestPaths(dir ? dirname(dir) : this.pool, guest);
+    const manifest = await readManifest(paths);
+    if (!manifest || manifest.guest !== guest) return 0;
+    return (await removeGuestDir(paths, manifest)).length;
+  }
+
+  readConsole(paths: GuestPaths): Promise<string | undefined> {
+    return readFile(paths.console, 'utf8').catch(() => undefined);
+  }
+
+  async dropUnused(domainXmls: string[]): Promise<string[]> {
+    const { gcRoots, dropGcRoot } = await import('./nix.js');
+    const dropped: string[] = [];
+    for (const [link, storePath] of await gcRoots(`${this.pool}/.gcroots`)) {
+      if (!domainXmls.some((x) => x.includes(`${storePath}/`))) {
+        await dropGcRoot(link);
+        dropped.push(link);
+      }
+    }
+    return dropped;
+  }
+}

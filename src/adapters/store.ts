@@ -1,0 +1,31 @@
+// Where a host keeps a guest's disks: files in a directory (a local host) or volumes in the
+// storage pool "flakevirt" (a remote host, through libvirt's storage API). Commands use only this.
+import type { GuestPaths } from '../render/paths.js';
+import type { BlobKind } from '../render/volume.js';
+import type { ImageInfo } from './disks.js';
+
+export type Report = (line: string) => void;
+
+export interface GuestStore {
+  readonly kind: 'files' | 'volumes';
+  paths(guest: string): GuestPaths;
+  /** Makes sure the host has this local file (base image, kernel, initrd); returns the path qemu opens there. */
+  provide(file: string, kind: BlobKind, format: string | undefined, report: Report): Promise<string>;
+  /** Which of these paths exist on the host. */
+  existing(candidates: string[]): Promise<Set<string>>;
+  /** Extra-disk files the guest has there now (to delete the ones the spec dropped). */
+  previousDisks(guest: string, paths: GuestPaths): Promise<string[]>;
+  /** Before creating anything: record what the guest owns, clear what interrupted runs left. */
+  prepare(guest: string, paths: GuestPaths, files: string[], report: Report): Promise<void>;
+  createOverlay(path: string, base: string, baseInfo: ImageInfo, sizeBytes: number): Promise<void>;
+  /** `qemuOwned`: the file is named only in QEMU arguments, so libvirt will not hand it to qemu's user. */
+  createDisk(path: string, format: 'raw' | 'qcow2', sizeBytes: number, qemuOwned: boolean): Promise<void>;
+  remove(path: string): Promise<void>;
+  /** After converging: the guest owns exactly these files. */
+  settle(guest: string, paths: GuestPaths, files: string[]): Promise<void>;
+  /** `down`: removes everything of the guest's; returns how many files. `dir` comes from the domain's metadata. */
+  removeGuest(guest: string, dir?: string): Promise<number>;
+  readConsole(paths: GuestPaths): Promise<string | undefined>;
+  /** Removes shared images (GC roots, uploaded blobs) that none of these domain XMLs uses; returns what went. */
+  dropUnused(domainXmls: string[]): Promise<string[]>;
+}

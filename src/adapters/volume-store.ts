@@ -1,0 +1,192 @@
+// A remote host's guest files as volumes of its storage pool "flakevirt", made and removed through
+// libvirt's storage API (virsh over the host's URI), so the host needs nothing but libvirt and sshd.
+// Base images, kernels and initrds are uploaded once per host under content-addressed names; an
+// upload counts only once its ".complete" marker volume exists, so an interrupted one is redone.
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename } from 'node:path';
+import { ToolError } from '../errors.js';
+import type { Host } from '../model.js';
+import type { GuestPaths } from '../render/paths.js';
+import { BLOB, blobName, completeMarker, isGuestVolume, POOL_NAME, renderVolume, volumePaths, type BlobKind, type VolumeSpec } from '../render/volume.js';
+import { formatSize } from '../spec/units.js';
+import type { ImageInfo } from './disks.js';
+import { contentId } from './content-id.js';
+import { parseLabel } from './host-facts.js';
+import { lockGuest } from './lock.js';
+import type { GuestStore, Report } from './store.js';
+import type { Virsh } from './virsh.js';
+
+/** Uploads larger than this report progress. */
+const REPORT_ABOVE = 16 << 20;
+
+export class VolumeStore implements GuestStore {
+  readonly kind = 'volumes';
+  private readonly owner?: { uid: number; gid: number };
+  private uploads = new Map<string, Promise<string>>();
+  /** Times a blob was actually uploaded by this process (benchmarks and tests read it). */
+  static uploadCount = 0;
+
+  constructor(private readonly virsh: Virsh, private readonly host: Host, qemuLabel: string | undefined, private readonly lockDir: string) {
+    const o = parseLabel(qemuLabel);
+    if (o) this.owner = o;
+  }
+
+  /** The pool exists, is active and points where the spec says. */
+  async ensurePool(): Promise<void> {
+    let xml = await this.virsh.poolXml(POOL_NAME);
+    if (!xml) {
+      await this.virsh.poolCreateDir(POOL_NAME, this.host.pool).catch(async (e) => {
+        if (!(await this.virsh.poolXml(POOL_NAME))) throw e; // another run defined it meanwhile
+      });
+      xml = (await this.virsh.poolXml(POOL_NAME))!;
+    }
+    const target = /<target>\s*<path>([^<]+)<\/path>/.exec(xml)?.[1];
+    if (target !== undefined && target.replace(/\/+$/, '') !== this.host.pool.replace(/\/+$/, '')) {
+      throw new ToolError({ message: `storage pool "${POOL_NAME}" on host ${this.host.name} has its target at ${target}, not ${this.host.pool}; set hosts.${this.host.name}.pool: ${target}, or undefine that pool`, command: `virsh -c ${this.host.connect} pool-dumpxml ${POOL_NAME}` });
+    }
+    const active = await this.virsh.volumes(POOL_NAME).then(() => true, () => false);
+    if (!active) await this.virsh.poolStart(POOL_NAME);
+  }
+
+  paths(guest: string): GuestPaths {
+    return volumePaths(this.host.pool, guest);
+  }
+
+  private path(name: string): string {
+    return `${this.host.pool.replace(/\/+$/, '')}/${name}`;
+  }
+
+  private async create(v: Omit<VolumeSpec, 'owner'>, qemuOwned = true): Promise<void> {
+    await this.virsh.volCreate(POOL_NAME, renderVolume({ ...v, ...(qemuOwned && this.owner && { owner: this.owner }) }), v.name);
+  }
+
+  private async delete(name: string): Promise<void> {
+    await this.virsh.volDelete(POOL_NAME, name).catch(async (e) => {
+      if ((await this.virsh.volumes(POOL_NAME)).has(name)) throw e;
+    });
+  }
+
+  provide(file: string, kind: BlobKind, format: string | undefined, report: Report): Promise<string> {
+    let p = this.uploads.get(file);
+    if (!p) {
+      p = this.upload(file, kind, format, report);
+      this.uploads.set(file, p);
+    }
+    return p;
+  }
+
+  private async upload(file: string, kind: BlobKind, format: string | undefined, report: Report): Promise<string> {
+    const name = blobName(kind, await contentId(file), format);
+    const lock = await lockGuest(this.lockDir, `upload-${this.host.name}-${name}`, { onWait: (pid) => report(`waiting for flakevirt process ${pid}, which uploads ${name} to ${this.host.name}`) });
+    try {
+      const vols = await this.virsh.volumes(POOL_NAME);
+      if (vols.has(name) && vols.has(completeMarker(name))) return this.path(name);
+      if (vols.has(completeMarker(name))) await this.delete(completeMarker(name));
+      if (vols.has(name)) {
+        report(`removing ${name} on ${this.host.name}, left incomplete by an interrupted upload`);
+        await this.delete(name);
+      }
+      const size = (await stat(file)).size;
+      await this.create({ name, capacityBytes: size, format: 'raw', mode: '0644' });
+      await this.stream(file, name, size, report);
+      await this.create({ name: completeMarker(name), capacityBytes: 0, format: 'raw', mode: '0644' }, false);
+      VolumeStore.uploadCount++;
+      return this.path(name);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Pipes the file through `virsh vol-upload`, reporting progress for big files. */
+  private stream(file: string, name: string, size: number, report: Report): Promise<void> {
+    const where = `${name} (${formatSize(size)}) to ${this.host.name}`;
+    report(`uploading ${where}`);
+    return new Promise((resolve, reject) => {
+      const child = spawn('virsh', ['-q', '-c', this.host.connect, 'vol-upload', '--pool', POOL_NAME, name, '/dev/stdin'], { stdio: ['pipe', 'ignore', 'pipe'] });
+      let stderr = '';
+      let sent = 0;
+      let last = Date.now();
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const src = createReadStream(file);
+      src.on('data', (chunk) => {
+        sent += chunk.length;
+        if (size > REPORT_ABOVE && Date.now() - last > 1000) {
+          last = Date.now();
+          report(`uploading ${where}: ${Math.floor((sent / size) * 100)}%`);
+        }
+      });
+      src.on('error', reject);
+      src.pipe(child.stdin);
+      child.stdin.on('error', () => undefined); // reported through the exit status
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        if (code === 0 && sent === size) resolve();
+        else reject(new ToolError({ message: `uploading ${where} failed after ${formatSize(sent)}`, command: `virsh -c ${this.host.connect} vol-upload --pool ${POOL_NAME} ${name}`, stderr }));
+      });
+    });
+  }
+
+  async existing(candidates: string[]): Promise<Set<string>> {
+    const have = new Set((await this.virsh.volumes(POOL_NAME)).values());
+    return new Set(candidates.filter((c) => have.has(c)));
+  }
+
+  async previousDisks(guest: string, paths: GuestPaths): Promise<string[]> {
+    const vols = await this.virsh.volumes(POOL_NAME);
+    return [...vols].filter(([n, p]) => isGuestVolume(guest, n) && p !== paths.root && p !== paths.console).map(([, p]) => p);
+  }
+
+  async prepare(): Promise<void> {
+    // Volumes are made whole by libvirt and named by guest: nothing to record first.
+  }
+
+  async createOverlay(path: string, base: string, baseInfo: ImageInfo, sizeBytes: number): Promise<void> {
+    await this.create({ name: basename(path), capacityBytes: Math.max(sizeBytes, baseInfo.virtualSize), format: 'qcow2', mode: '0600', backing: { path: base, format: baseInfo.format } });
+  }
+
+  async createDisk(path: string, format: 'raw' | 'qcow2', sizeBytes: number): Promise<void> {
+    // Always qemu's: a remote host's dynamic ownership cannot be assumed for QEMU-argument disks.
+    await this.create({ name: basename(path), capacityBytes: sizeBytes, format, mode: '0660' });
+  }
+
+  remove(path: string): Promise<void> {
+    return this.delete(basename(path));
+  }
+
+  async settle(): Promise<void> {}
+
+  async removeGuest(guest: string): Promise<number> {
+    await this.virsh.poolRefresh(POOL_NAME); // picks up the console log virtlogd wrote
+    const names = [...(await this.virsh.volumes(POOL_NAME)).keys()].filter((n) => isGuestVolume(guest, n));
+    for (const n of names) await this.delete(n);
+    return names.length;
+  }
+
+  async readConsole(paths: GuestPaths): Promise<string | undefined> {
+    await this.virsh.poolRefresh(POOL_NAME).catch(() => undefined);
+    const dir = await mkdtemp(`${tmpdir()}/flakevirt-console-`);
+    try {
+      await this.virsh.volDownload(POOL_NAME, basename(paths.console), `${dir}/log`);
+      return await readFile(`${dir}/log`, 'utf8');
+    } catch {
+      return undefined;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async dropUnused(domainXmls: string[]): Promise<string[]> {
+    const vols = await this.virsh.volumes(POOL_NAME);
+    const dropped: string[] = [];
+    for (const [name, path] of vols) {
+      if (!BLOB.test(name) || domainXmls.some((x) => x.includes(path))) continue;
+      await this.delete(completeMarker(name)).catch(() => undefined);
+      await this.delete(name);
+      dropped.push(name);
+    }
+    return dropped;
+  }
+}

@@ -1,0 +1,117 @@
+// Which host each guest runs on. Pure and deterministic: the same spec, the same hosts and the same
+// record give the same answer, and a guest that exists somewhere (or was put somewhere before) stays.
+import type { SpecIssue } from './errors.js';
+import { formatSize } from './spec/units.js';
+
+export interface PlacementGuest {
+  name: string;
+  memoryBytes: number;
+  vcpus: number;
+  /** Pinned by the spec. */
+  host?: string;
+}
+
+export interface PlacementHost {
+  name: string;
+  /** Memory flakevirt may use there: declared, or the host's memory minus other domains'; undefined when unknown. */
+  memoryBytes?: number;
+  /** Declared vCPU limit; undefined = no limit. */
+  vcpus?: number;
+}
+
+export type Why = 'pinned' | 'exists there' | 'placed before' | 'placed';
+
+export interface Placement {
+  hostOf: Map<string, string>;
+  why: Map<string, Why>;
+}
+
+export interface PlacementInput {
+  guests: PlacementGuest[];
+  /** In spec order (ties go to the earlier host). */
+  hosts: PlacementHost[];
+  /** Where a guest's domain is now, on the hosts that answered. */
+  existing: ReadonlyMap<string, string>;
+  /** Where earlier runs put guests (the placement record). */
+  recorded: ReadonlyMap<string, string>;
+}
+
+export type PlacementResult = { ok: true; placement: Placement } | { ok: false; issues: SpecIssue[]; table: string };
+
+export function place({ guests, hosts, existing, recorded }: PlacementInput): PlacementResult {
+  const names = new Set(hosts.map((h) => h.name));
+  const hostOf = new Map<string, string>();
+  const why = new Map<string, Why>();
+  const issues: SpecIssue[] = [];
+  const assign = (g: PlacementGuest, h: string, w: Why) => {
+    hostOf.set(g.name, h);
+    why.set(g.name, w);
+  };
+  const open: PlacementGuest[] = [];
+  for (const g of guests) {
+    const there = existing.get(g.name);
+    if (there !== undefined && g.host !== undefined && there !== g.host) {
+      issues.push({ path: `guests.${g.name}.host`, message: `${g.name} exists on host ${there} but the spec pins it to ${g.host}; flakevirt does not move guests: run "flakevirt down ${g.name}" first (its extra disks go with it), or pin it to ${there}` });
+    } else if (there !== undefined) assign(g, there, 'exists there');
+    else if (g.host !== undefined) assign(g, g.host, 'pinned');
+    else if (recorded.has(g.name) && names.has(recorded.get(g.name)!)) assign(g, recorded.get(g.name)!, 'placed before');
+    else open.push(g);
+  }
+  const used = new Map(hosts.map((h) => [h.name, { memory: 0, vcpus: 0 }]));
+  for (const [g, h] of hostOf) {
+    const guest = guests.find((x) => x.name === g)!;
+    const u = used.get(h)!;
+    u.memory += guest.memoryBytes;
+    u.vcpus += guest.vcpus;
+  }
+  const free = (h: PlacementHost) => ({ memory: (h.memoryBytes ?? -Infinity) - used.get(h.name)!.memory, vcpus: (h.vcpus ?? Infinity) - used.get(h.name)!.vcpus });
+  const unplaced: PlacementGuest[] = [];
+  for (const g of open) {
+    let best: PlacementHost | undefined;
+    for (const h of hosts) {
+      const f = free(h);
+      if (f.memory < g.memoryBytes || f.vcpus < g.vcpus) continue;
+      if (!best) best = h;
+      else {
+        const b = free(best);
+        if (f.memory > b.memory || (f.memory === b.memory && f.vcpus > b.vcpus)) best = h;
+      }
+    }
+    if (!best) {
+      unplaced.push(g);
+      continue;
+    }
+    assign(g, best.name, 'placed');
+    used.get(best.name)!.memory += g.memoryBytes;
+    used.get(best.name)!.vcpus += g.vcpus;
+  }
+  for (const g of unplaced) issues.push({ path: `guests.${g.name}`, message: `${g.name} (${formatSize(g.memoryBytes)}, ${g.vcpus} vCPUs) fits on no host; lower its memory or vcpus, raise a host's memory:/vcpus:, or add a host` });
+  // Pinned guests and guests placed before must fit too (existing ones already run there).
+  for (const h of hosts) {
+    const u = used.get(h.name)!;
+    const newcomers = [...hostOf].filter(([g, x]) => x === h.name && why.get(g) !== 'exists there');
+    if (!newcomers.length) continue;
+    if ((h.memoryBytes !== undefined && u.memory > h.memoryBytes) || (h.vcpus !== undefined && u.vcpus > h.vcpus)) {
+      issues.push({ path: `hosts.${h.name}`, message: `the guests put on ${h.name} need ${formatSize(u.memory)} and ${u.vcpus} vCPUs; it offers ${capacityText(h)}` });
+    }
+  }
+  if (issues.length) return { ok: false, issues, table: placementTable(guests, hosts, hostOf, used) };
+  return { ok: true, placement: { hostOf, why } };
+}
+
+function capacityText(h: PlacementHost): string {
+  return `${h.memoryBytes === undefined ? 'unknown memory' : formatSize(h.memoryBytes)} and ${h.vcpus === undefined ? 'any number of vCPUs' : `${h.vcpus} vCPUs`}`;
+}
+
+/** The host table a refusal prints: capacity, what is put there, and the guests left over. */
+function placementTable(guests: PlacementGuest[], hosts: PlacementHost[], hostOf: Map<string, string>, used: Map<string, { memory: number; vcpus: number }>): string {
+  const rows = [['HOST', 'MEMORY', 'USED', 'VCPUS', 'USED', 'GUESTS']];
+  for (const h of hosts) {
+    const u = used.get(h.name)!;
+    rows.push([h.name, h.memoryBytes === undefined ? '?' : formatSize(h.memoryBytes), formatSize(u.memory), h.vcpus === undefined ? '-' : String(h.vcpus), String(u.vcpus), [...hostOf].filter(([, x]) => x === h.name).map(([g]) => g).join(' ') || '-']);
+  }
+  const left = guests.filter((g) => !hostOf.has(g.name));
+  if (left.length) rows.push(['(none)', '', formatSize(left.reduce((a, g) => a + g.memoryBytes, 0)), '', String(left.reduce((a, g) => a + g.vcpus, 0)), left.map((g) => g.name).join(' ')]);
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n');
+}
