@@ -111,7 +111,10 @@ sshd)
   action=${3:?start|stop}
   alive || { echo "testhost: $name is not up" >&2; exit 1; }
   if [ "$action" = stop ]; then
-    [ -s "$state/sshd.pid" ] && kill "$(cat "$state/sshd.pid")" 2>/dev/null || true
+    # The listener and every connection it serves (shared ssh masters included): the host is gone.
+    for p in $(ip netns pids "$ns"); do
+      [ "$(cat /proc/"$p"/comm 2>/dev/null)" = sshd ] && kill -KILL "$p" 2>/dev/null || true
+    done
     rm -f "$state/sshd.pid"
     exit 0
   fi

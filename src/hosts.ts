@@ -42,3 +42,13 @@ export function parseJump(text: string, uri: string): Jump {
 export function jumpTarget(j: Jump): string {
   return j.user ? `${j.user}@${j.host}` : j.host;
 }
+
+/**
+ * The URI flakevirt itself opens: for qemu+ssh:// (without a command= of the user's) it names
+ * scripts/ssh-mux.sh as the ssh command, which shares one ssh connection per host across calls.
+ * `mux` is that script's path; the user's URI is what messages show.
+ */
+export function muxUri(uri: string, mux: string | undefined): string {
+  if (!mux || !/^[a-z0-9]+\+ssh:\/\//i.test(uri) || /[?&]command=/.test(uri)) return uri;
+  return `${uri}${uri.includes('?') ? '&' : '?'}command=${encodeURIComponent(mux)}`;
+}

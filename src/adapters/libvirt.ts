@@ -2,8 +2,8 @@
 // leases and capabilities through virsh (the binding has no network API). Swap it here.
 import type { Domain, Hypervisor } from '@unraid/libvirt';
 import { ToolError } from '../errors.js';
-import { Virsh } from './virsh.js';
-import { isLocalUri } from '../hosts.js';
+import { Virsh, sshMux } from './virsh.js';
+import { isLocalUri, muxUri } from '../hosts.js';
 
 export interface DomainView {
   name: string;
@@ -23,11 +23,14 @@ export class Libvirt {
 
   static async open(uri: string): Promise<Libvirt> {
     const { Hypervisor } = await import('@unraid/libvirt');
-    const hv = new Hypervisor({ uri });
+    const hv = new Hypervisor({ uri: muxUri(uri, sshMux()) });
     try {
       await hv.connectOpen();
     } catch (e) {
-      throw new ToolError({ message: `cannot connect to libvirt at ${uri}: ${(e as Error).message}. Is libvirtd running, and may this user use it (root, or the libvirt group)?`, command: `virConnectOpen(${uri})`, cause: e });
+      const hint = isLocalUri(uri)
+        ? 'Is libvirtd running, and may this user use it (root, or the libvirt group)?'
+        : 'Is the host up, does ssh reach it with that user and key, and is libvirtd running there?';
+      throw new ToolError({ message: `cannot connect to libvirt at ${uri}: ${(e as Error).message}. ${hint}`, command: `virConnectOpen(${uri})`, cause: e });
     }
     return new Libvirt(uri, hv);
   }

@@ -1,12 +1,23 @@
 // libvirt through virsh, for what the binding lacks: networks, DHCP leases, capabilities, console.
 import { spawn } from 'node:child_process';
 import { run } from './run.js';
+import { muxUri } from '../hosts.js';
+import { packagePath } from '../package-root.js';
+
+/** The ssh wrapper that shares connections (see scripts/ssh-mux.sh); off with FLAKEVIRT_SSH_MUX=0. */
+export function sshMux(): string | undefined {
+  return process.env.FLAKEVIRT_SSH_MUX === '0' ? undefined : packagePath('scripts', 'ssh-mux.sh');
+}
 
 export class Virsh {
-  constructor(readonly uri: string) {}
+  /** The URI virsh is given (with the ssh wrapper for qemu+ssh). */
+  readonly target: string;
+  constructor(readonly uri: string) {
+    this.target = muxUri(uri, sshMux());
+  }
 
   private call(args: string[], what: string): Promise<string> {
-    return run('virsh', ['-q', '-c', this.uri, ...args], what);
+    return run('virsh', ['-q', '-c', this.target, ...args], what);
   }
 
   async networkInfo(network: string): Promise<{ exists: boolean; active: boolean; bridge: string }> {
@@ -74,7 +85,16 @@ export class Virsh {
   }
 
   async volCreate(pool: string, xml: string, name: string): Promise<void> {
-    await run('virsh', ['-q', '-c', this.uri, 'vol-create', pool, '/dev/stdin'], `creating volume ${name} in pool ${pool}`, { input: xml });
+    // virsh reads the XML from a file (it cannot open the socket Node gives a child as stdin).
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(`${tmpdir()}/flakevirt-vol-`);
+    try {
+      await writeFile(`${dir}/volume.xml`, xml);
+      await this.call(['vol-create', pool, `${dir}/volume.xml`], `creating volume ${name} in pool ${pool}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   async volDelete(pool: string, name: string): Promise<void> {
@@ -89,7 +109,7 @@ export class Virsh {
   /** Attaches the terminal to a guest's serial console (interactive). */
   console(domain: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      const p = spawn('virsh', ['-c', this.uri, 'console', domain], { stdio: 'inherit' });
+      const p = spawn('virsh', ['-c', this.target, 'console', domain], { stdio: 'inherit' });
       p.on('error', reject);
       p.on('exit', (code) => resolve(code ?? 1));
     });

@@ -3,8 +3,10 @@
 // Base images, kernels and initrds are uploaded once per host under content-addressed names; an
 // upload counts only once its ".complete" marker volume exists, so an interrupted one is redone.
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { run } from './run.js';
 import { tmpdir } from 'node:os';
 import { basename } from 'node:path';
 import { ToolError } from '../errors.js';
@@ -26,6 +28,8 @@ export class VolumeStore implements GuestStore {
   readonly kind = 'volumes';
   private readonly owner?: { uid: number; gid: number };
   private uploads = new Map<string, Promise<string>>();
+  /** The pool's volumes as last listed (each virsh call to a remote host costs a round trip). */
+  private listing?: Promise<Map<string, string>>;
   /** Times a blob was actually uploaded by this process (benchmarks and tests read it). */
   static uploadCount = 0;
 
@@ -47,8 +51,20 @@ export class VolumeStore implements GuestStore {
     if (target !== undefined && target.replace(/\/+$/, '') !== this.host.pool.replace(/\/+$/, '')) {
       throw new ToolError({ message: `storage pool "${POOL_NAME}" on host ${this.host.name} has its target at ${target}, not ${this.host.pool}; set hosts.${this.host.name}.pool: ${target}, or undefine that pool`, command: `virsh -c ${this.host.connect} pool-dumpxml ${POOL_NAME}` });
     }
-    const active = await this.virsh.volumes(POOL_NAME).then(() => true, () => false);
-    if (!active) await this.virsh.poolStart(POOL_NAME);
+    const active = await this.volumes().then(() => true, () => false);
+    if (!active) {
+      this.listing = undefined;
+      await this.virsh.poolStart(POOL_NAME);
+    }
+  }
+
+  /** Volume name → path, listed once and again after each change this store makes. */
+  private volumes(): Promise<Map<string, string>> {
+    if (!this.listing) {
+      this.listing = this.virsh.volumes(POOL_NAME);
+      this.listing.catch(() => (this.listing = undefined));
+    }
+    return this.listing;
   }
 
   paths(guest: string): GuestPaths {
@@ -60,13 +76,17 @@ export class VolumeStore implements GuestStore {
   }
 
   private async create(v: Omit<VolumeSpec, 'owner'>, qemuOwned = true): Promise<void> {
+    this.listing = undefined;
     await this.virsh.volCreate(POOL_NAME, renderVolume({ ...v, ...(qemuOwned && this.owner && { owner: this.owner }) }), v.name);
+    this.listing = undefined;
   }
 
   private async delete(name: string): Promise<void> {
+    this.listing = undefined;
     await this.virsh.volDelete(POOL_NAME, name).catch(async (e) => {
       if ((await this.virsh.volumes(POOL_NAME)).has(name)) throw e;
     });
+    this.listing = undefined;
   }
 
   provide(file: string, kind: BlobKind, format: string | undefined, report: Report): Promise<string> {
@@ -80,9 +100,11 @@ export class VolumeStore implements GuestStore {
 
   private async upload(file: string, kind: BlobKind, format: string | undefined, report: Report): Promise<string> {
     const name = blobName(kind, await contentId(file), format);
+    const seen = await this.volumes();
+    if (seen.has(name) && seen.has(completeMarker(name))) return this.path(name);
     const lock = await lockGuest(this.lockDir, `upload-${this.host.name}-${name}`, { onWait: (pid) => report(`waiting for flakevirt process ${pid}, which uploads ${name} to ${this.host.name}`) });
     try {
-      const vols = await this.virsh.volumes(POOL_NAME);
+      const vols = await this.virsh.volumes(POOL_NAME); // fresh: another run may have uploaded it
       if (vols.has(name) && vols.has(completeMarker(name))) return this.path(name);
       if (vols.has(completeMarker(name))) await this.delete(completeMarker(name));
       if (vols.has(name)) {
@@ -100,16 +122,26 @@ export class VolumeStore implements GuestStore {
     }
   }
 
-  /** Pipes the file through `virsh vol-upload`, reporting progress for big files. */
-  private stream(file: string, name: string, size: number, report: Report): Promise<void> {
+  /**
+   * Streams the file to `virsh vol-upload` through a FIFO (virsh opens its input by path, and cannot
+   * open the socket Node gives a child as stdin), counting bytes for progress on big files.
+   */
+  private async stream(file: string, name: string, size: number, report: Report): Promise<void> {
     const where = `${name} (${formatSize(size)}) to ${this.host.name}`;
     report(`uploading ${where}`);
-    return new Promise((resolve, reject) => {
-      const child = spawn('virsh', ['-q', '-c', this.host.connect, 'vol-upload', '--pool', POOL_NAME, name, '/dev/stdin'], { stdio: ['pipe', 'ignore', 'pipe'] });
-      let stderr = '';
+    const dir = await mkdtemp(`${tmpdir()}/flakevirt-upload-`);
+    const fifo = `${dir}/data`;
+    try {
+      await run('mkfifo', ['-m', '600', fifo], 'making the upload FIFO');
       let sent = 0;
       let last = Date.now();
+      const child = spawn('virsh', ['-q', '-c', this.virsh.target, 'vol-upload', '--pool', POOL_NAME, name, fifo], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => {
+        child.on('exit', (code) => resolve(code));
+        child.on('error', () => resolve(null));
+      });
       const src = createReadStream(file);
       src.on('data', (chunk) => {
         sent += chunk.length;
@@ -118,24 +150,29 @@ export class VolumeStore implements GuestStore {
           report(`uploading ${where}: ${Math.floor((sent / size) * 100)}%`);
         }
       });
-      src.on('error', reject);
-      src.pipe(child.stdin);
-      child.stdin.on('error', () => undefined); // reported through the exit status
-      child.on('error', reject);
-      child.on('exit', (code) => {
-        if (code === 0 && sent === size) resolve();
-        else reject(new ToolError({ message: `uploading ${where} failed after ${formatSize(sent)}`, command: `virsh -c ${this.host.connect} vol-upload --pool ${POOL_NAME} ${name}`, stderr }));
-      });
-    });
+      // If virsh dies before opening the FIFO, opening it for writing would wait for ever: race the exit.
+      const copied = pipeline(src, createWriteStream(fifo)).then(() => undefined, (e: Error) => e);
+      const code = await exited;
+      const copyError = await Promise.race([copied, new Promise<Error>((r) => setTimeout(() => r(new Error('virsh did not read the data')), 100))]);
+      if (code !== 0 || copyError || sent !== size) {
+        if (copyError && code !== 0) {
+          // Unblock a writer still waiting for a reader, so the copy settles.
+          await open(fifo, 'r').then((fh) => fh.close(), () => undefined);
+        }
+        throw new ToolError({ message: `uploading ${where} failed after ${formatSize(sent)}`, command: `virsh -c ${this.host.connect} vol-upload --pool ${POOL_NAME} ${name}`, stderr: stderr || (copyError?.message ?? '') });
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   async existing(candidates: string[]): Promise<Set<string>> {
-    const have = new Set((await this.virsh.volumes(POOL_NAME)).values());
+    const have = new Set((await this.volumes()).values());
     return new Set(candidates.filter((c) => have.has(c)));
   }
 
   async previousDisks(guest: string, paths: GuestPaths): Promise<string[]> {
-    const vols = await this.virsh.volumes(POOL_NAME);
+    const vols = await this.volumes();
     return [...vols].filter(([n, p]) => isGuestVolume(guest, n) && p !== paths.root && p !== paths.console).map(([, p]) => p);
   }
 
@@ -160,7 +197,8 @@ export class VolumeStore implements GuestStore {
 
   async removeGuest(guest: string): Promise<number> {
     await this.virsh.poolRefresh(POOL_NAME); // picks up the console log virtlogd wrote
-    const names = [...(await this.virsh.volumes(POOL_NAME)).keys()].filter((n) => isGuestVolume(guest, n));
+    this.listing = undefined;
+    const names = [...(await this.volumes()).keys()].filter((n) => isGuestVolume(guest, n));
     for (const n of names) await this.delete(n);
     return names.length;
   }
@@ -179,7 +217,8 @@ export class VolumeStore implements GuestStore {
   }
 
   async dropUnused(domainXmls: string[]): Promise<string[]> {
-    const vols = await this.virsh.volumes(POOL_NAME);
+    this.listing = undefined;
+    const vols = await this.volumes();
     const dropped: string[] = [];
     for (const [name, path] of vols) {
       if (!BLOB.test(name) || domainXmls.some((x) => x.includes(path))) continue;

@@ -1,6 +1,30 @@
-// Waits until a guest's ssh server answers with its banner ("SSH-2.0-…"), polling a TCP connect.
+// Waits until a guest's ssh server answers with its banner ("SSH-2.0-…"), polling a TCP connect
+// (or, for a guest on a remote host's private network, `ssh -W` through that host).
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { ToolError } from '../errors.js';
+import type { Jump } from '../model.js';
+import { jumpTarget } from '../hosts.js';
+import { jumpOptions } from '../render/jump.js';
+
+/** The first line the guest's port sends, read through `ssh -W ip:port` on the jump host. */
+function bannerVia(j: Jump, ip: string, port: number, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn('ssh', ['-W', `${ip}:${port}`, ...jumpOptions(j), '-o', `ConnectTimeout=${Math.ceil(timeoutMs / 1000)}`, jumpTarget(j)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    let settled = false;
+    const done = (v: string | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    child.stdout.once('data', (d: Buffer) => done(d.toString('latin1').split('\r\n')[0]));
+    child.on('exit', () => done(undefined));
+    child.on('error', () => done(undefined));
+  });
+}
 
 function banner(ip: string, port: number, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
@@ -16,12 +40,12 @@ function banner(ip: string, port: number, timeoutMs: number): Promise<string | u
 }
 
 /** Resolves with the banner once the port answers; throws after `timeoutMs`. */
-export async function waitForSsh(guest: string, ip: string, timeoutMs: number, port = 22): Promise<string> {
+export async function waitForSsh(guest: string, ip: string, timeoutMs: number, { port = 22, jump }: { port?: number; jump?: Jump } = {}): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const b = await banner(ip, port, 2000);
+    const b = jump ? await bannerVia(jump, ip, port, 5000) : await banner(ip, port, 2000);
     if (b?.startsWith('SSH-')) return b;
-    if (Date.now() > deadline) throw new ToolError({ message: `${guest}: ssh on ${ip}:${port} did not answer within ${Math.round(timeoutMs / 1000)} s of the lease`, command: `connect ${ip}:${port}` });
+    if (Date.now() > deadline) throw new ToolError({ message: `${guest}: ssh on ${ip}:${port} did not answer within ${Math.round(timeoutMs / 1000)} s of the lease`, command: jump ? `ssh -W ${ip}:${port} ${jumpTarget(jump)}` : `connect ${ip}:${port}` });
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -14,10 +14,11 @@ export interface HostLink {
   error?: Error;
 }
 
-/** "host box2 (qemu+ssh://…): <what went wrong>", keeping the error's class (exit code). */
+/** "host box2: <what went wrong>", keeping the error's class (exit code). */
 export function hostError(host: Host, e: unknown): Error {
-  const message = `host ${host.name} (${host.connect}): ${e instanceof Error ? e.message : String(e)}`;
-  if (e instanceof ToolError) return new ToolError({ message, command: e.command, ...(e.exitCode !== undefined && { exitCode: e.exitCode }), cause: e });
+  const text = e instanceof Error ? e.message : String(e);
+  const message = `host ${host.name}: ${e instanceof ToolError ? text.split('\n  command:')[0] : text}`;
+  if (e instanceof ToolError) return new ToolError({ message, command: e.command, ...(e.exitCode !== undefined && { exitCode: e.exitCode }), stderr: e.stderr, cause: e });
   const out = new Error(message, { cause: e });
   if (e instanceof Error) out.name = e.name;
   return out;

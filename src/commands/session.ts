@@ -73,7 +73,8 @@ export class Session {
 
   /** What `up` and `reimage` need before any guest: the network running, the pool usable. */
   async prepare(): Promise<void> {
-    await this.network(this.fleet!.network, { ensureActive: true });
+    const net = this.network(this.fleet!.network, { ensureActive: true });
+    net.catch(() => undefined);
     if (this.host.local) {
       await mkdir(this.host.pool, { recursive: true, mode: 0o755 });
       await checkQemuCanReach(this.host.pool, (await this.info()).qemuLabel, 'pool');
@@ -81,6 +82,7 @@ export class Session {
       const store = await this.store();
       await (store as import('../adapters/volume-store.js').VolumeStore).ensurePool();
     }
+    await net;
   }
 
   /** The network with its bridge and lease source; starts it when `ensureActive` and it is down. */

@@ -28,7 +28,7 @@ export async function upCommand(opts: UpOptions): Promise<void> {
     if (lease && opts.wait === 'ssh') {
       progress(`waiting for ssh on ${lease.ip}`);
       const { waitForSsh } = await import('../adapters/wait-ssh.js');
-      progress(`ssh answers: ${await waitForSsh(guest.name, lease.ip, (opts.timeout ?? 300) * 1000)}`);
+      progress(`ssh answers: ${await waitForSsh(guest.name, lease.ip, (opts.timeout ?? 300) * 1000, { ...(s.host.jump && { jump: s.host.jump }) })}`);
     }
     const outcome = !observed.domain ? 'created' : plan.changes.length ? 'redefined' : 'started';
     return { outcome, ...(lease && { ip: lease.ip }), ...(plan.changes.length && { changes: plan.changes }) };
