@@ -36,4 +36,14 @@ apt-get install -y -qq --no-install-recommends "${backports_args[@]}" \
 apt-get install -y -qq --no-install-recommends \
   dnsmasq-base nix-bin iproute2 busybox-static cpio kmod xz-utils zstd openssh-client \
   ansible-core python3 ca-certificates >/dev/null
+# sshd for the multi-host tests' private test hosts (started only inside their namespaces): keep the
+# package's own service from starting on this machine while it installs.
+if ! command -v /usr/sbin/sshd >/dev/null; then
+  guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && guard=1
+  fi
+  apt-get install -y -qq --no-install-recommends openssh-server >/dev/null || { [ -n "$guard" ] && rm -f /usr/sbin/policy-rc.d; exit 1; }
+  [ -n "$guard" ] && rm -f /usr/sbin/policy-rc.d
+fi
 echo "install-host-packages: $(virsh --version 2>/dev/null | sed 's/^/libvirt /'), $(qemu-system-x86_64 --version | head -n1)"
