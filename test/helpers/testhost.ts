@@ -45,6 +45,17 @@ export class TestHost {
     rmSync(this.scratch, { recursive: true, force: true });
   }
 
+  /** A veth pair to `peer` (another test host): this host is 10.231.N.2, the peer 10.231.N.1. */
+  link(peer: TestHost, n: number): string {
+    execFileSync(TESTHOST, ['link', this.name, peer.name, String(n)], { stdio: ['ignore', 'ignore', 'inherit'] });
+    return `10.231.${n}.2`;
+  }
+
+  /** Starts (with that public key authorised) or stops this host's sshd, every connection included. */
+  sshd(action: 'start' | 'stop', authorizedKeys?: string): void {
+    execFileSync(TESTHOST, ['sshd', this.name, action], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...(authorizedKeys && { TESTHOST_AUTHORIZED_KEYS: authorizedKeys }) } });
+  }
+
   /** Runs a command inside the host's namespaces. */
   exec(args: string[], input?: string): RunResult {
     const t = Date.now();

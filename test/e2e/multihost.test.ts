@@ -1,0 +1,181 @@
+// One fleet over three libvirt hosts: the controller's own (a test host reached through its unix
+// socket) and two more, each a test host with private libvirt state and an sshd on a veth link to
+// the controller, reached with qemu+ssh:// — the setup ../shared/FACTS.md describes. Everything
+// (flakevirt, Ansible, ssh) runs inside the controller's namespaces, as on a real controller.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { e2eSkipReason, TestHost, tinyGuest } from '../helpers/testhost.js';
+import { hasCommand } from '../helpers/tools.js';
+import { macFor } from '../../src/render/identity.js';
+
+const skip = e2eSkipReason() ?? (['ansible', 'ssh', 'ssh-keygen', '/usr/sbin/sshd'].every((c) => c.startsWith('/') ? existsSync(c) : hasCommand(c)) ? undefined : 'ansible-core, openssh-client and openssh-server are needed');
+const ctl = skip ? undefined : new TestHost('mhc');
+const box1 = skip ? undefined : new TestHost('mh1');
+const box2 = skip ? undefined : new TestHost('mh2');
+const GUESTS = ['mh-x', 'mh-y', 'mh-z'];
+let spec = '';
+
+function fv(...args: string[]) {
+  return ctl!.flakevirt('-f', spec, ...args);
+}
+
+/** flakevirt volumes in a test host's pool "flakevirt" (none when the pool is not there). */
+function volumes(h: TestHost): string[] {
+  const r = h.exec(['virsh', '-q', '-c', 'qemu:///system', 'vol-list', 'flakevirt']);
+  return r.status === 0 ? r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]!).filter(Boolean).sort() : [];
+}
+
+function domains(h: TestHost): string[] {
+  return h.virsh('list', '--all', '--name').split('\n').map((s) => s.trim()).filter(Boolean).sort();
+}
+
+describe.skipIf(skip)('a fleet over three libvirt hosts', () => {
+  beforeAll(() => {
+    for (const h of [ctl!, box1!, box2!]) h.up();
+    const key = join(ctl!.scratch, 'id_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'flakevirt-multihost', '-f', key]);
+    const ip1 = box1!.link(ctl!, 41);
+    const ip2 = box2!.link(ctl!, 42);
+    box1!.sshd('start', `${key}.pub`);
+    box2!.sshd('start', `${key}.pub`);
+    const g = tinyGuest();
+    const b64 = Buffer.from(readFileSync(`${key}.pub`, 'utf8')).toString('base64');
+    const boot = `image: ${g.base}, kernel: ${g.kernel}, initrd: ${g.initrd}, cmdline: "console=ttyS0 quiet fv.user=kdevops fv.sshkey=${b64}"`;
+    const uri = (ip: string) => `"qemu+ssh://root@${ip}/system?keyfile=${key}&no_verify=1"`;
+    spec = join(ctl!.scratch, 'flakevirt.yaml');
+    writeFileSync(spec, `pool: ${join(ctl!.scratch, 'pool')}
+accel: tcg
+user: kdevops
+sshKeyFiles: [${key}.pub]
+hosts:
+  local: { connect: "qemu:///system" }
+  box1: { connect: ${uri(ip1)} }
+  box2: { connect: ${uri(ip2)} }
+defaults: { memory: 384MiB, vcpus: 1, diskSize: 1GiB }
+guests:
+  mh-x: { host: box1, ${boot}, disks: { /dev/vdb: { size: 32MiB }, /dev/nvme0n1: { size: 64MiB } } }
+  mh-y: { ${boot} }
+  mh-z: { ${boot}, disks: { /dev/vdb: { size: 32MiB } } }
+`);
+  });
+  afterAll(() => {
+    for (const h of [ctl, box1, box2]) h?.down();
+  });
+
+  let placed: Record<string, string> = {};
+
+  it('plan puts the pinned guest on its host and spreads the others, creating nothing', () => {
+    const r = fv('plan', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const rows = (JSON.parse(r.stdout) as { guests: Array<{ guest: string; host: string; why: string }> }).guests;
+    placed = Object.fromEntries(rows.map((x) => [x.guest, x.host]));
+    expect(rows.find((x) => x.guest === 'mh-x')).toMatchObject({ host: 'box1', why: 'pinned' });
+    expect(new Set(Object.values(placed))).toEqual(new Set(['local', 'box1', 'box2'])); // equal hosts: one guest each
+    expect(fv('plan', '--json').stdout).toBe(r.stdout); // deterministic
+    for (const h of [ctl!, box1!, box2!]) expect(domains(h)).toEqual([]);
+    expect(volumes(box1!)).toEqual([]);
+  });
+
+  it('up brings all three up with fresh leases, uploading each image once per remote host', () => {
+    const r = fv('up', '--timeout', '120');
+    expect(r.status, r.stderr).toBe(0);
+    for (const g of GUESTS) expect(r.stdout).toMatch(new RegExp(`^${g}\\s+${placed[g]}\\s+192\\.168\\.122\\.\\d+\\s+created`, 'm'));
+    for (const [h, name] of [[ctl!, 'local'], [box1!, 'box1'], [box2!, 'box2']] as const) {
+      expect(domains(h)).toEqual(GUESTS.filter((g) => placed[g] === name));
+    }
+    // Content-addressed uploads, each with its completion marker, once per remote host.
+    const uploads = r.stderr.split('\n').filter((l) => /\buploading (base|kernel|initrd)-\S+ \(\S+\) to/.test(l));
+    expect(uploads.length).toBe(6);
+    for (const h of [box1!, box2!]) {
+      const v = volumes(h);
+      for (const kind of ['base', 'kernel', 'initrd']) {
+        const blob = v.find((n) => n.startsWith(`${kind}-`) && !n.endsWith('.complete'));
+        expect(blob, v.join(' ')).toBeDefined();
+        expect(v).toContain(`${blob}.complete`);
+      }
+    }
+    expect(volumes(box1!)).toEqual(expect.arrayContaining(['mh-x.root.qcow2', 'mh-x.vdb.raw', 'mh-x.nvme0n1.raw']));
+  });
+
+  it('up again changes nothing and uploads nothing', () => {
+    const r = fv('up');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').every((l) => /running and up to date/.test(l))).toBe(true);
+    expect(r.stderr).not.toMatch(/uploading/);
+  });
+
+  it('list shows each guest on its host; Ansible reaches all three through flakevirt\'s inventory', () => {
+    const list = fv('list', '--json');
+    expect(list.status, list.stderr).toBe(0);
+    for (const row of JSON.parse(list.stdout) as Array<{ name: string; host: string; state: string; ip: string }>) {
+      expect(row).toMatchObject({ host: placed[row.name], state: 'running', ip: expect.stringMatching(/^192\.168\.122\./) });
+    }
+    const inv = join(ctl!.scratch, 'hosts.ini');
+    writeFileSync(inv, fv('inventory').stdout);
+    const r = ctl!.exec(['ansible', '-i', inv, 'all', '-m', 'raw', '-a', 'cat /sys/class/net/eth0/address', '-f', '3']);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    for (const g of GUESTS) expect(r.stdout).toMatch(new RegExp(`${g} \\| CHANGED \\| rc=0 >>\\n${macFor(g)}`));
+    // ssh with flakevirt's ssh_config goes through the jump too.
+    const conf = join(ctl!.scratch, 'ssh.conf');
+    writeFileSync(conf, fv('ssh-config').stdout);
+    const remote = GUESTS.find((g) => placed[g] === 'box2')!;
+    const s = ctl!.exec(['ssh', '-F', conf, remote, 'cat /sys/class/net/eth0/address']);
+    expect(s.status, s.stderr).toBe(0);
+    expect(s.stdout.trim()).toBe(macFor(remote));
+  });
+
+  it('reimage of a remote guest gives it a fresh root and lease and keeps its extra disk', () => {
+    const vdb = box1!.libvirtState('flakevirt', 'mh-x.vdb.raw');
+    const root = box1!.libvirtState('flakevirt', 'mh-x.root.qcow2');
+    const fd = openSync(vdb, 'r+');
+    writeSync(fd, Buffer.from('flakevirt-keep-me'), 0, 17, 4096);
+    closeSync(fd);
+    const before = statSync(root).ino;
+    const r = fv('reimage', 'mh-x', '--timeout', '120');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/mh-x\s+box1\s+192\.168\.122\.\d+\s+reimaged, extra disks kept/);
+    expect(statSync(root).ino).not.toBe(before);
+    const back = Buffer.alloc(17);
+    const rd = openSync(vdb, 'r');
+    readSync(rd, back, 0, 17, 4096);
+    closeSync(rd);
+    expect(back.toString()).toBe('flakevirt-keep-me');
+  });
+
+  it('down --all leaves no domain and no volume on any host, and no guest directory locally', () => {
+    const r = fv('down', '--all');
+    expect(r.status, r.stderr).toBe(0);
+    for (const h of [ctl!, box1!, box2!]) expect(domains(h)).toEqual([]);
+    expect(volumes(box1!)).toEqual([]);
+    expect(volumes(box2!)).toEqual([]);
+    expect(existsSync(join(ctl!.scratch, 'pool', 'mh-y'))).toBe(false);
+  });
+
+  it('with one host\'s sshd stopped, up brings up the others and fails that host\'s guest; the next up finishes', () => {
+    const gone = GUESTS.find((g) => placed[g] === 'box2')!;
+    box2!.sshd('stop');
+    try {
+      const r = fv('up', '--json', '--timeout', '120');
+      expect(r.status).toBe(1);
+      const results = JSON.parse(r.stdout) as Array<{ name: string; ok: boolean; host: string; error?: string }>;
+      for (const g of GUESTS.filter((x) => x !== gone)) expect(results.find((x) => x.name === g)).toMatchObject({ ok: true, host: placed[g] });
+      const failed = results.find((x) => x.name === gone)!;
+      expect(failed).toMatchObject({ ok: false, host: 'box2' });
+      expect(failed.error).toMatch(/^host box2: cannot connect to libvirt at qemu\+ssh:\/\/root@10\.231\.42\.2\/system.*Connection refused/s);
+      const list = fv('list');
+      expect(list.stdout).toMatch(new RegExp(`${gone}\\s+box2\\s+unreachable`));
+    } finally {
+      box2!.sshd('start', join(ctl!.scratch, 'id_ed25519.pub'));
+    }
+    const again = fv('up', '--timeout', '120');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(new RegExp(`${gone}\\s+box2\\s+192\\.168\\.122\\.\\d+\\s+created`));
+    expect(domains(box2!)).toEqual([gone]);
+    const down = fv('down', '--all');
+    expect(down.status, down.stderr).toBe(0);
+    for (const h of [ctl!, box1!, box2!]) expect(domains(h)).toEqual([]);
+    expect([...volumes(box1!), ...volumes(box2!)]).toEqual([]);
+  });
+});
