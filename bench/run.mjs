@@ -17,7 +17,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((a, x, i, all) => (
 const sizes = (args.sizes ?? '1,4,8').split(',').map(Number);
 const rounds = Number(args.rounds ?? 5);
 const boots = Number(args.boots ?? 3);
-const only = args.only ? args.only.split(',') : ['overlay', 'lease', 'reimage', 'fleet', 'read'];
+const only = args.only ? args.only.split(',') : ['overlay', 'lease', 'reimage', 'fleet', 'read', 'multihost'];
 const fleetSizes = (args.fleet ?? '1,4,8').split(',').map(Number);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(0));
@@ -77,10 +77,10 @@ function setupHost() {
 }
 
 /** Runs flakevirt in the host; returns exit status and the arrival time (ms, epoch) of each stderr line. */
-function timedFlakevirt(argv) {
+function timedFlakevirt(argv, host = 'bench') {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const p = spawn(TH, ['exec', 'bench', '--', process.execPath, CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(TH, ['exec', host, '--', process.execPath, CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = [];
     let buf = '';
     p.stderr.on('data', (d) => {
@@ -178,6 +178,7 @@ async function read50Bench() {
   const { dir } = setupHost();
   const tiny = execFileSync(join(ROOT, 'scripts', 'tiny-guest.sh'), { encoding: 'utf8' }).trim();
   const { renderDomain } = await import('../dist/render/domain.js');
+  const { guestPaths } = await import('../dist/render/paths.js');
   const { parseSpec } = await import('../dist/spec/parse.js');
   const { normalize } = await import('../dist/spec/normalize.js');
   const spec = join(dir, 'fifty.yaml');
@@ -187,7 +188,7 @@ async function read50Bench() {
   const fleet = normalize(parsed.spec, { specPath: spec, home: '/root' });
   const template = readFileSync(join(ROOT, 'domain-templates', 'q35.xml'), 'utf8');
   for (const g of fleet.guests) {
-    const xml = renderDomain({ fleet, guest: g, host: { domainType: 'qemu', nvme: 'commandline' }, base: { path: `${tiny}/base.qcow2`, id: 'bench' }, templateText: template });
+    const xml = renderDomain({ fleet, guest: g, host: { domainType: 'qemu', nvme: 'commandline' }, base: { path: `${tiny}/base.qcow2`, id: 'bench' }, paths: guestPaths(fleet.pool, g.name), templateText: template });
     writeFileSync(join(dir, `${g.name}.xml`), xml);
     inHost(['virsh', '-q', '-c', 'qemu:///system', 'define', join(dir, `${g.name}.xml`)]);
   }
@@ -234,12 +235,55 @@ async function readBench() {
   rows.push([`read path on test:///default (median of ${rounds})`, `flakevirt list ${fmt(list)} ms`, `flakevirt --version ${fmt(version)} ms`, '']);
 }
 
+// 7. Multi-host: 6 guests over 3 hosts (the controller's own + two qemu+ssh test hosts with sshd)
+// vs the same 6 on one host — time to the first and the last lease — and the uploads counted per
+// host against uploading per guest. The test hosts share this machine's cores, so spreading cannot
+// make boots faster here: the figures show what the remote path costs.
+async function multihostBench() {
+  const names = ['benchc', 'bench1', 'bench2'];
+  const dir = mkdtempSync('/var/tmp/flakevirt-bench-');
+  chmodSync(dir, 0o755);
+  try {
+    for (const n of names) execFileSync(TH, ['up', n], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'key')]);
+    for (const [i, n] of [[51, 'bench1'], [52, 'bench2']]) {
+      execFileSync(TH, ['link', n, 'benchc', String(i)]);
+      execFileSync(TH, ['sshd', n, 'start'], { env: { ...process.env, TESTHOST_AUTHORIZED_KEYS: join(dir, 'key.pub') } });
+    }
+    const tiny = execFileSync(join(ROOT, 'scripts', 'tiny-guest.sh'), { encoding: 'utf8' }).trim();
+    const guests = Array.from({ length: 6 }, (_, i) => `  m${i + 1}: { image: ${tiny}/base.qcow2, kernel: ${tiny}/vmlinuz, initrd: ${tiny}/initrd.img, cmdline: "console=ttyS0 quiet" }`).join('\n');
+    const uri = (i) => `"qemu+ssh://root@10.231.${i}.2/system?keyfile=${dir}/key&no_verify=1"`;
+    const head = `accel: tcg\ndefaults: { memory: 256MiB, vcpus: 1, diskSize: 1GiB }\n`;
+    const spread = join(dir, 'spread.yaml');
+    writeFileSync(spread, `pool: ${dir}/pool-spread\n${head}hosts:\n  local: { connect: "qemu:///system" }\n  box1: { connect: ${uri(51)} }\n  box2: { connect: ${uri(52)} }\nguests:\n${guests}\n`);
+    const one = join(dir, 'one.yaml');
+    writeFileSync(one, `pool: ${dir}/pool-one\n${head}guests:\n${guests}\n`);
+    const measure = async (spec) => {
+      const run = await timedFlakevirt(['up', '-f', spec, '--timeout', '300'], 'benchc');
+      if (run.status !== 0) throw new Error(`bench: multi-host up failed: ${run.lines.map((l) => l.text).join('\n')}`);
+      const leases = run.lines.filter((l) => /\] lease /.test(l.text)).map((l) => l.at - run.t0);
+      const uploads = run.lines.filter((l) => /\] uploading \S+ \(\S+\) to /.test(l.text)).map((l) => /to (\S+)$/.exec(l.text)[1]);
+      spawnSync(TH, ['exec', 'benchc', '--', process.execPath, CLI, 'down', '--all', '-f', spec]);
+      return { first: Math.min(...leases), last: Math.max(...leases), uploads };
+    };
+    const a = await measure(spread);
+    const b = await measure(one);
+    rows.push(['6 guests over 3 hosts vs on 1 host', `first lease ${fmt(a.first)} ms, last ${fmt(a.last)} ms`, `1 host: first ${fmt(b.first)} ms, last ${fmt(b.last)} ms`, `${(a.last / b.last).toFixed(2)}× the one-host time`]);
+    const perHost = Object.entries(a.uploads.reduce((m, h) => ({ ...m, [h]: (m[h] ?? 0) + 1 }), {})).map(([h, n]) => `${h} ${n}`).join(', ');
+    rows.push(['uploads for the 4 remote guests (base, kernel, initrd)', `${a.uploads.length} (${perHost})`, `per guest would be ${4 * 3}`, `${((4 * 3) / Math.max(1, a.uploads.length)).toFixed(0)}× fewer`]);
+  } finally {
+    for (const n of names) spawnSync(TH, ['down', n]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 if (only.includes('overlay')) await overlayBench();
 if (process.getuid() === 0 && (only.includes('lease') || only.includes('reimage'))) await leaseAndReimageBench();
 else if (only.includes('lease')) rows.push(['lease detection / reimage', 'skipped: needs root', '', '']);
 if (process.getuid() === 0 && only.includes('fleet')) await fleetBench();
 if (process.getuid() === 0 && only.includes('read')) await read50Bench();
 if (only.includes('read')) await readBench();
+if (process.getuid() === 0 && only.includes('multihost')) await multihostBench();
 
 const host = `${execFileSync('nproc').toString().trim()} cores, ${(Number(execFileSync('awk', ['/MemTotal/ {print $2}', '/proc/meminfo']).toString()) / 1048576).toFixed(0)} GiB, ${execFileSync('qemu-system-x86_64', ['--version']).toString().split('\n')[0]}`;
 console.log(`flakevirt benchmarks — ${host}\n`);
