@@ -86,6 +86,7 @@ export async function downCommand(opts: DownOptions): Promise<void> {
         await lock.release();
       }
     }, opts);
+    for (const r of results) r.host ??= found.find((t) => t.name === r.name)?.host;
     // Shared images no flakevirt domain on a host uses any more: GC roots locally, uploaded volumes remotely.
     await Promise.all([...touched].map(async (name) => {
       const s = hosts.get(name).session;
