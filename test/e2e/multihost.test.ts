@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { e2eSkipReason, TestHost, tinyGuest } from '../helpers/testhost.js';
 import { hasCommand } from '../helpers/tools.js';
 import { macFor } from '../../src/render/identity.js';
@@ -142,6 +143,10 @@ guests:
     readSync(rd, back, 0, 17, 4096);
     closeSync(rd);
     expect(back.toString()).toBe('flakevirt-keep-me');
+    // The console log lives on the remote host; console --log fetches it through libvirt.
+    const log = fv('console', 'mh-x', '--log');
+    expect(log.status, log.stderr).toBe(0);
+    expect(log.stdout).toMatch(/udhcpc|eth0|Linux/);
   });
 
   it('down --all leaves no domain and no volume on any host, and no guest directory locally', () => {
@@ -169,8 +174,13 @@ guests:
     } finally {
       box2!.sshd('start', join(ctl!.scratch, 'id_ed25519.pub'));
     }
+    // What a killed upload leaves: the base's volume, part-written, without its .complete marker.
+    const id = createHash('sha256').update(readFileSync(tinyGuest().base)).digest('hex').slice(0, 32);
+    box2!.virsh('vol-create-as', 'flakevirt', `base-${id}.qcow2`, '4096');
     const again = fv('up', '--timeout', '120');
     expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(new RegExp(`removing base-${id}\\.qcow2 on box2, left incomplete by an interrupted upload`));
+    expect(again.stderr).toMatch(new RegExp(`uploading base-${id}\\.qcow2 \\(\\S+\\) to box2`));
     expect(again.stdout).toMatch(new RegExp(`${gone}\\s+box2\\s+192\\.168\\.122\\.\\d+\\s+created`));
     expect(domains(box2!)).toEqual([gone]);
     const down = fv('down', '--all');
