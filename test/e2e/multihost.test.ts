@@ -133,11 +133,14 @@ guests:
     const fd = openSync(vdb, 'r+');
     writeSync(fd, Buffer.from('flakevirt-keep-me'), 0, 17, 4096);
     closeSync(fd);
+    // Held open, the old overlay's inode cannot be reused by the new one.
+    const held = openSync(root, 'r');
     const before = statSync(root).ino;
     const r = fv('reimage', 'mh-x', '--timeout', '120');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/mh-x\s+box1\s+192\.168\.122\.\d+\s+reimaged, extra disks kept/);
     expect(statSync(root).ino).not.toBe(before);
+    closeSync(held);
     const back = Buffer.alloc(17);
     const rd = openSync(vdb, 'r');
     readSync(rd, back, 0, 17, 4096);
