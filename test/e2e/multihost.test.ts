@@ -4,12 +4,13 @@
 // (flakevirt, Ansible, ssh) runs inside the controller's namespaces, as on a real controller.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, readlinkSync, readSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { e2eSkipReason, TestHost, tinyGuest } from '../helpers/testhost.js';
 import { hasCommand } from '../helpers/tools.js';
 import { macFor } from '../../src/render/identity.js';
+import { nixFixture } from '../helpers/nix.js';
 
 const skip = e2eSkipReason() ?? (['ansible', 'ssh', 'ssh-keygen', '/usr/sbin/sshd'].every((c) => c.startsWith('/') ? existsSync(c) : hasCommand(c)) ? undefined : 'ansible-core, openssh-client and openssh-server are needed');
 const ctl = skip ? undefined : new TestHost('mhc');
@@ -190,5 +191,26 @@ guests:
     expect(down.status, down.stderr).toBe(0);
     for (const h of [ctl!, box1!, box2!]) expect(domains(h)).toEqual([]);
     expect([...volumes(box1!), ...volumes(box2!)]).toEqual([]);
+  });
+
+  it.skipIf(!hasCommand('nix'))('a Nix-built image goes to a remote host under its store hash and boots there', () => {
+    const fx = nixFixture(ctl!.scratch);
+    const g = tinyGuest();
+    const nixSpec = join(ctl!.scratch, 'nix.yaml');
+    const key = join(ctl!.scratch, 'id_ed25519');
+    writeFileSync(nixSpec, readFileSync(spec, 'utf8').replace(/^guests:[\s\S]*$/m, `nixosFlake: ${fx.nixosFlake}
+guests:
+  mh-nix: { host: box1, kernel: ${g.kernel}, initrd: ${g.initrd}, cmdline: "console=ttyS0 quiet" }
+`).replace(/^sshKeyFiles: .*$/m, `sshKeyFiles: [${key}.pub]`));
+    const r = ctl!.flakevirtEnv(fx.env, '-f', nixSpec, 'up', '--timeout', '120');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^mh-nix\s+box1\s+192\.168\.122\.\d+\s+created/m);
+    const store = readlinkSync(join(ctl!.scratch, '.flakevirt', 'mh-nix', 'result'));
+    const hash = /^\/nix\/store\/([0-9a-z]{32})-/.exec(store)![1]!;
+    expect(volumes(box1!)).toEqual(expect.arrayContaining([`base-${hash}.qcow2`, `base-${hash}.qcow2.complete`, 'mh-nix.root.qcow2']));
+    expect(box1!.virsh('dumpxml', 'mh-nix')).toContain(`/var/lib/libvirt/flakevirt/base-${hash}.qcow2`);
+    const down = ctl!.flakevirtEnv(fx.env, '-f', nixSpec, 'down', '--all');
+    expect(down.status, down.stderr).toBe(0);
+    expect(volumes(box1!)).toEqual([]);
   });
 });
