@@ -4,6 +4,7 @@
 // long, streamed `nix build` uses execa, in adapters/nix.ts).
 import { execFile } from 'node:child_process';
 import { ToolError } from '../errors.js';
+import { shellWord } from '../escape/shell.js';
 
 export interface RunOptions {
   input?: string;
@@ -13,7 +14,7 @@ export interface RunOptions {
 
 /** A shell-readable rendering of a command line, for error messages only (never executed). */
 export function displayCommand(file: string, args: readonly string[]): string {
-  return [file, ...args].map((a) => (/^[A-Za-z0-9_./:=@+,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return [file, ...args].map(shellWord).join(' ');
 }
 
 /** Runs `file args…` without a shell and returns stdout; throws ToolError on failure. */
