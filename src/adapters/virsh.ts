@@ -1,6 +1,8 @@
 // libvirt through virsh, for what the binding lacks: networks, DHCP leases, capabilities, console.
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { run } from './run.js';
+import { withTempDir } from './temp-dir.js';
 import { muxUri } from '../hosts.js';
 import { packagePath } from '../package-root.js';
 
@@ -86,15 +88,10 @@ export class Virsh {
 
   async volCreate(pool: string, xml: string, name: string): Promise<void> {
     // virsh reads the XML from a file (it cannot open the socket Node gives a child as stdin).
-    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const dir = await mkdtemp(`${tmpdir()}/flakevirt-vol-`);
-    try {
+    await withTempDir('vol', async (dir) => {
       await writeFile(`${dir}/volume.xml`, xml);
       await this.call(['vol-create', pool, `${dir}/volume.xml`], `creating volume ${name} in pool ${pool}`);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }
 
   async volDelete(pool: string, name: string): Promise<void> {

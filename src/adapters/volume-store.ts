@@ -4,15 +4,15 @@
 // upload counts only once its ".complete" marker volume exists, so an interrupted one is redone.
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { run } from './run.js';
-import { tmpdir } from 'node:os';
 import { basename } from 'node:path';
+import { run } from './run.js';
+import { withTempDir } from './temp-dir.js';
 import { ToolError } from '../errors.js';
 import type { Host } from '../model.js';
 import type { GuestPaths } from '../render/paths.js';
-import { BLOB, blobName, completeMarker, isGuestVolume, POOL_NAME, renderVolume, volumePaths, type BlobKind, type VolumeSpec } from '../render/volume.js';
+import { BLOB, blobName, completeMarker, isGuestVolume, poolDir, POOL_NAME, renderVolume, volumePaths, type BlobKind, type VolumeSpec } from '../render/volume.js';
 import { formatSize } from '../spec/units.js';
 import type { ImageInfo } from './disks.js';
 import { contentId } from './content-id.js';
@@ -30,8 +30,6 @@ export class VolumeStore implements GuestStore {
   private uploads = new Map<string, Promise<string>>();
   /** The pool's volumes as last listed (each virsh call to a remote host costs a round trip). */
   private listing?: Promise<Map<string, string>>;
-  /** Times a blob was actually uploaded by this process (benchmarks and tests read it). */
-  static uploadCount = 0;
 
   constructor(private readonly virsh: Virsh, private readonly host: Host, qemuLabel: string | undefined, private readonly lockDir: string) {
     const o = parseLabel(qemuLabel);
@@ -48,7 +46,7 @@ export class VolumeStore implements GuestStore {
       xml = (await this.virsh.poolXml(POOL_NAME))!;
     }
     const target = /<target>\s*<path>([^<]+)<\/path>/.exec(xml)?.[1];
-    if (target !== undefined && target.replace(/\/+$/, '') !== this.host.pool.replace(/\/+$/, '')) {
+    if (target !== undefined && poolDir(target) !== poolDir(this.host.pool)) {
       throw new ToolError({ message: `storage pool "${POOL_NAME}" on host ${this.host.name} has its target at ${target}, not ${this.host.pool}; set hosts.${this.host.name}.pool: ${target}, or undefine that pool`, command: `virsh -c ${this.host.connect} pool-dumpxml ${POOL_NAME}` });
     }
     const active = await this.volumes().then(() => true, () => false);
@@ -72,17 +70,15 @@ export class VolumeStore implements GuestStore {
   }
 
   private path(name: string): string {
-    return `${this.host.pool.replace(/\/+$/, '')}/${name}`;
+    return `${poolDir(this.host.pool)}/${name}`;
   }
 
   private async create(v: Omit<VolumeSpec, 'owner'>, qemuOwned = true): Promise<void> {
-    this.listing = undefined;
     await this.virsh.volCreate(POOL_NAME, renderVolume({ ...v, ...(qemuOwned && this.owner && { owner: this.owner }) }), v.name);
     this.listing = undefined;
   }
 
   private async delete(name: string): Promise<void> {
-    this.listing = undefined;
     await this.virsh.volDelete(POOL_NAME, name).catch(async (e) => {
       if ((await this.virsh.volumes(POOL_NAME)).has(name)) throw e;
     });
@@ -115,7 +111,6 @@ export class VolumeStore implements GuestStore {
       await this.create({ name, capacityBytes: size, format: 'raw', mode: '0644' });
       await this.stream(file, name, size, report);
       await this.create({ name: completeMarker(name), capacityBytes: 0, format: 'raw', mode: '0644' }, false);
-      VolumeStore.uploadCount++;
       return this.path(name);
     } finally {
       await lock.release();
@@ -129,9 +124,8 @@ export class VolumeStore implements GuestStore {
   private async stream(file: string, name: string, size: number, report: Report): Promise<void> {
     const where = `${name} (${formatSize(size)}) to ${this.host.name}`;
     report(`uploading ${where}`);
-    const dir = await mkdtemp(`${tmpdir()}/flakevirt-upload-`);
-    const fifo = `${dir}/data`;
-    try {
+    await withTempDir('upload', async (dir) => {
+      const fifo = `${dir}/data`;
       await run('mkfifo', ['-m', '600', fifo], 'making the upload FIFO');
       let sent = 0;
       let last = Date.now();
@@ -161,9 +155,7 @@ export class VolumeStore implements GuestStore {
         }
         throw new ToolError({ message: `uploading ${where} failed after ${formatSize(sent)}`, command: `virsh -c ${this.host.connect} vol-upload --pool ${POOL_NAME} ${name}`, stderr: stderr || (copyError?.message ?? '') });
       }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }
 
   async existing(candidates: string[]): Promise<Set<string>> {
@@ -205,15 +197,10 @@ export class VolumeStore implements GuestStore {
 
   async readConsole(paths: GuestPaths): Promise<string | undefined> {
     await this.virsh.poolRefresh(POOL_NAME).catch(() => undefined);
-    const dir = await mkdtemp(`${tmpdir()}/flakevirt-console-`);
-    try {
+    return withTempDir('console', async (dir) => {
       await this.virsh.volDownload(POOL_NAME, basename(paths.console), `${dir}/log`);
-      return await readFile(`${dir}/log`, 'utf8');
-    } catch {
-      return undefined;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+      return readFile(`${dir}/log`, 'utf8');
+    }).catch(() => undefined);
   }
 
   async dropUnused(domainXmls: string[]): Promise<string[]> {

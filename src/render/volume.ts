@@ -8,9 +8,14 @@ import { buildXml } from './xml.js';
 /** The libvirt storage pool flakevirt creates and uses on remote hosts. */
 export const POOL_NAME = 'flakevirt';
 
+/** The pool's target directory without trailing slashes, as libvirt reports it. */
+export function poolDir(target: string): string {
+  return target.replace(/\/+$/, '');
+}
+
 /** A guest's volumes in the flat pool: "<guest>.root.qcow2", "<guest>.<disk>.<format>", "<guest>.console.log". */
-export function volumePaths(poolDir: string, guest: string): GuestPaths {
-  const dir = poolDir.replace(/\/+$/, '');
+export function volumePaths(target: string, guest: string): GuestPaths {
+  const dir = poolDir(target);
   return {
     dir,
     manifest: '',
