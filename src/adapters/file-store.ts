@@ -1,11 +1,12 @@
 // A local host's guest files: one directory per guest in the pool with a manifest, disks made by
 // qemu-img or ftruncate, Nix-built bases kept alive by GC roots in POOL/.gcroots.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { guestPaths, type GuestPaths } from '../render/paths.js';
 import { createDisk, createOverlay, exists, removeFile, type ImageInfo } from './disks.js';
 import { readManifest, removeGuestDir, removePartials, writeManifest, MANIFEST_VERSION } from './guest-dir.js';
 import { parseLabel } from './host-facts.js';
+import { checkQemuCanReach } from './permissions.js';
 import type { GuestStore, Report } from './store.js';
 
 /** The GC root flakevirt keeps in the pool for a Nix-built base image. */
@@ -16,6 +17,12 @@ export function gcRootLink(pool: string, storePath: string): string {
 export class FileStore implements GuestStore {
   readonly kind = 'files';
   constructor(private readonly pool: string, private readonly specPath: string, private readonly qemuLabel: string | undefined) {}
+
+  /** The pool directory exists and qemu can traverse the path to it. */
+  async ready(): Promise<void> {
+    await mkdir(this.pool, { recursive: true, mode: 0o755 });
+    await checkQemuCanReach(this.pool, this.qemuLabel, 'pool');
+  }
 
   paths(guest: string): GuestPaths {
     return guestPaths(this.pool, guest);

@@ -8,6 +8,8 @@ export type Report = (line: string) => void;
 
 export interface GuestStore {
   readonly kind: 'files' | 'volumes';
+  /** Before a host's first guest is made: the place for its disks exists and qemu can use it. */
+  ready(): Promise<void>;
   paths(guest: string): GuestPaths;
   /** Makes sure the host has this local file (base image, kernel, initrd); returns the path qemu opens there. */
   provide(file: string, kind: BlobKind, format: string | undefined, report: Report): Promise<string>;

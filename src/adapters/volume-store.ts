@@ -37,7 +37,7 @@ export class VolumeStore implements GuestStore {
   }
 
   /** The pool exists, is active and points where the spec says. */
-  async ensurePool(): Promise<void> {
+  async ready(): Promise<void> {
     let xml = await this.virsh.poolXml(POOL_NAME);
     if (!xml) {
       await this.virsh.poolCreateDir(POOL_NAME, this.host.pool).catch(async (e) => {

@@ -1,6 +1,6 @@
 // A command's connection to one libvirt host: the spec, libvirt, host facts, network, leases and
 // where the host keeps guest disks (files locally, storage volumes remotely).
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { ToolError, SpecError } from '../errors.js';
 import type { Fleet, Guest, Host } from '../model.js';
 import { Libvirt } from '../adapters/libvirt.js';
@@ -14,7 +14,7 @@ import { renderDomain } from '../render/domain.js';
 import type { GuestPaths } from '../render/paths.js';
 import { fingerprint, guestState, type BaseImage, type HostFacts } from '../render/state.js';
 import type { Desired } from '../plan.js';
-import { checkQemuCanRead, checkQemuCanReach } from '../adapters/permissions.js';
+import { checkQemuCanRead } from '../adapters/permissions.js';
 import { DEFAULTS } from '../spec/defaults.js';
 
 export interface NetworkInfo {
@@ -75,13 +75,7 @@ export class Session {
   async prepare(): Promise<void> {
     const net = this.network(this.fleet!.network, { ensureActive: true });
     net.catch(() => undefined);
-    if (this.host.local) {
-      await mkdir(this.host.pool, { recursive: true, mode: 0o755 });
-      await checkQemuCanReach(this.host.pool, (await this.info()).qemuLabel, 'pool');
-    } else {
-      const store = await this.store();
-      await (store as import('../adapters/volume-store.js').VolumeStore).ensurePool();
-    }
+    await (await this.store()).ready();
     await net;
   }
 
