@@ -99,6 +99,14 @@ export function place({ guests, hosts, existing, recorded }: PlacementInput): Pl
   return { ok: true, placement: { hostOf, why } };
 }
 
+/**
+ * Where a guest without a domain lives, as far as the spec and the record say: its pinned host,
+ * else where an earlier run put it, else the only host there is; undefined when unknown.
+ */
+export function homeOf(guest: { name: string; host?: string }, recorded: Readonly<Record<string, string>>, hosts: ReadonlyArray<{ name: string }>): string | undefined {
+  return guest.host ?? recorded[guest.name] ?? (hosts.length === 1 ? hosts[0]!.name : undefined);
+}
+
 function capacityText(h: PlacementHost): string {
   return `${h.memoryBytes === undefined ? 'unknown memory' : formatSize(h.memoryBytes)} and ${h.vcpus === undefined ? 'any number of vCPUs' : `${h.vcpus} vCPUs`}`;
 }

@@ -4,6 +4,8 @@ import { diskRecords } from '../disks.js';
 import { formatSize } from '../spec/units.js';
 import { loadFleet, pickGuests, print, printJson, type GlobalOptions } from './context.js';
 import { readRecord } from '../adapters/placement-record.js';
+import { homeOf } from '../placement.js';
+import type { Guest } from '../model.js';
 import { pathsOn, type GuestPaths } from '../render/paths.js';
 
 /** Paths of a guest flakevirt has not placed yet: no host file to name. */
@@ -16,10 +18,10 @@ export interface DisksOptions extends GlobalOptions {
 export async function disksCommand(opts: DisksOptions): Promise<void> {
   const { fleet } = await loadFleet(opts, { allowExample: true });
   const record = (await readRecord(fleet.pool)).guests;
-  const hostOf = (name: string, pinned?: string) => fleet.hosts.find((h) => h.name === (pinned ?? record[name])) ?? (fleet.hosts.length === 1 ? fleet.hosts[0] : undefined);
-  const guests = pickGuests(fleet.guests, opts.guests).filter((g) => !opts.host?.length || opts.host.includes(hostOf(g.name, g.host)?.name ?? ''));
+  const hostOf = (g: Guest) => fleet.hosts.find((h) => h.name === homeOf(g, record, fleet.hosts)) ?? (fleet.hosts.length === 1 ? fleet.hosts[0] : undefined);
+  const guests = pickGuests(fleet.guests, opts.guests).filter((g) => !opts.host?.length || opts.host.includes(hostOf(g)?.name ?? ''));
   const rows = guests.map((g) => {
-    const host = hostOf(g.name, g.host);
+    const host = hostOf(g);
     return { guest: g.name, host: host?.name ?? null, disks: diskRecords(g, host ? pathsOn(host, g.name) : UNPLACED) };
   });
   if (opts.json) return printJson(rows);

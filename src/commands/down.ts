@@ -7,6 +7,7 @@ import { domainFacts } from '../ownership.js';
 import { lockGuest } from '../adapters/lock.js';
 import { ownedGuestDirs } from '../adapters/guest-dir.js';
 import { readRecord } from '../adapters/placement-record.js';
+import { homeOf } from '../placement.js';
 import { DEFAULTS } from '../spec/defaults.js';
 import { hostsFor, loadFleet, loadFleetIfAny, pickGuests, type GlobalOptions } from './context.js';
 import { Hosts } from './hosts.js';
@@ -40,8 +41,6 @@ export async function downCommand(opts: DownOptions): Promise<void> {
     const add = (guest: string, host: string, dir?: string) => {
       if (!found.some((t) => t.guest === guest && t.host === host)) found.push({ name: guest, guest, host, ...(dir && { dir }) });
     };
-    // Where a guest without a domain may still have files: its pinned or recorded host, else the only one.
-    const homeOf = (guest: string, pinned?: string) => pinned ?? recorded[guest] ?? (selected.length === 1 ? selected[0]!.name : undefined);
     const wanted = opts.all ? undefined : pickGuests(fleet!.guests, opts.guests);
     for (const [host, doms] of domains) {
       for (const d of doms) {
@@ -49,7 +48,8 @@ export async function downCommand(opts: DownOptions): Promise<void> {
       }
     }
     for (const g of wanted ?? fleet?.guests ?? []) {
-      const home = homeOf(g.name, g.host);
+      // Where a guest without a domain may still have files: its pinned or recorded host, else the only one.
+      const home = homeOf(g, recorded, selected);
       if (!found.some((t) => t.guest === g.name) && home && selected.some((h) => h.name === home)) add(g.name, home);
     }
     if (opts.all && fleet) {

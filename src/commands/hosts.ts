@@ -78,7 +78,7 @@ export async function placeFleet(fleet: Fleet, hosts: Hosts, { save = true } = {
   const names = new Set(fleet.guests.map((g) => g.name));
   const existing = new Map<string, string>();
   const capacity: PlacementHost[] = await Promise.all(fleet.hosts.map(async (h): Promise<PlacementHost> => {
-    const link = hosts.links.find((l) => l.host.name === h.name);
+    const link = hosts.get(h.name);
     const doms = domains.get(h.name);
     let memoryBytes = h.memoryBytes ?? record.capacity[h.connect];
     if (link?.session && doms) {

@@ -7,6 +7,7 @@ import { Hosts } from './hosts.js';
 import type { Fleet } from '../model.js';
 import type { DomainView } from '../adapters/libvirt.js';
 import { readRecord } from '../adapters/placement-record.js';
+import { homeOf } from '../placement.js';
 
 export interface GuestRow {
   name: string;
@@ -40,7 +41,7 @@ async function rowsFor(opts: GlobalOptions, fleet: Fleet | undefined): Promise<G
     const recorded = fleet ? (await readRecord(fleet.pool)).guests : {};
     for (const g of fleet?.guests ?? []) {
       if (rows.some((r) => r.name === g.name)) continue;
-      const host = g.host ?? recorded[g.name] ?? (fleet!.hosts.length === 1 ? fleet!.hosts[0]!.name : undefined);
+      const host = homeOf(g, recorded, fleet!.hosts);
       if (opts.host?.length && !(host && selected.some((h) => h.name === host))) continue;
       const down = host ? hosts.links.find((l) => l.host.name === host)?.error : undefined;
       rows.push({ name: g.name, host: host ?? null, state: down ? 'unreachable' : 'not defined', ip: null, base: null, disks: g.disks.map((x) => x.device), inSpec: true });
