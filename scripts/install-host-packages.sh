@@ -18,7 +18,7 @@ if [ "$codename" = bookworm ] && [ "${FLAKEVIRT_NO_BACKPORTS:-}" != 1 ]; then
       awk -v RS= -v ORS='\n\n' '/Suites:[^\n]*bookworm( |\n|$)/ && !/security/ { print; exit }' "$src" \
         | sed -E 's/^Suites:.*/Suites: bookworm-backports/' | grep -v '^#' > "$target.tmp"
     else
-      grep -E '^deb .* bookworm( |$).*main' /etc/apt/sources.list | head -n1 \
+      grep -m1 -E '^deb .* bookworm( |$).*main' /etc/apt/sources.list \
         | sed -E 's/ bookworm( |$)/ bookworm-backports\1/' > "$target.tmp.list"
       mv "$target.tmp.list" /etc/apt/sources.list.d/flakevirt-bookworm-backports.list
       target=""
@@ -46,4 +46,4 @@ if ! command -v /usr/sbin/sshd >/dev/null; then
   apt-get install -y -qq --no-install-recommends openssh-server >/dev/null || { [ -n "$guard" ] && rm -f /usr/sbin/policy-rc.d; exit 1; }
   [ -n "$guard" ] && rm -f /usr/sbin/policy-rc.d
 fi
-echo "install-host-packages: $(virsh --version 2>/dev/null | sed 's/^/libvirt /'), $(qemu-system-x86_64 --version | head -n1)"
+echo "install-host-packages: $(virsh --version 2>/dev/null | sed 's/^/libvirt /'), $(qemu-system-x86_64 --version | sed -n 1p)"

@@ -2,11 +2,12 @@
 # One command for a fresh Debian host: install everything, build flakevirt, make sure libvirt and
 # its default network run, and bring up the built-in example fleet (two tiny guests with an NVMe
 # and a virtio-blk disk each). Ends by printing the guests, their IPs and their Ansible inventory.
-#   sudo scripts/setup.sh            install + example fleet
-#   sudo scripts/setup.sh --no-up    install only
+#   scripts/setup.sh            install + example fleet (as root, or a sudo user)
+#   scripts/setup.sh --no-up    install only
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "$(id -u)" = 0 ] || { echo "setup: run as root (sudo scripts/setup.sh): it installs packages and uses qemu:///system" >&2; exit 1; }
+# It installs packages and uses qemu:///system: as a sudo user, it runs itself again through sudo.
+[ "$(id -u)" = 0 ] || exec sh scripts/as-root.sh bash scripts/setup.sh "$@"
 
 # FLAKEVIRT_SKIP_INSTALL=1: packages and node_modules are there already (e.g. a re-run offline).
 if [ "${FLAKEVIRT_SKIP_INSTALL:-}" != 1 ]; then
@@ -39,5 +40,7 @@ echo
 echo "# guest IPs"
 flakevirt ips
 echo
+echo "# Ansible: run a command on every guest with this inventory (as root, from any directory):"
+echo "#   flakevirt inventory > hosts.ini && ansible all -i hosts.ini -m raw -a uname"
 echo "# Ansible inventory (flakevirt inventory; --script PATH writes a dynamic one for ansible -i)"
 flakevirt inventory

@@ -40,7 +40,9 @@ teardown() {
   if alive; then
     for d in $(inside virsh -q -c qemu:///system list --name 2>/dev/null); do inside virsh -q -c qemu:///system destroy "$d" >/dev/null 2>&1 || true; done
   fi
-  if ip netns list | grep -qw "$ns"; then
+  # (no `| grep -q` under pipefail: grep exits at the first match, the writer dies of SIGPIPE and the
+  # pipeline counts as failed; match on captured output instead)
+  if [[ " $(ip netns list | awk '{ print $1 }' | tr '\n' ' ') " == *" $ns "* ]]; then
     pids=$(ip netns pids "$ns" || true)
     [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
     for _ in $(seq 1 100); do [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && break; sleep 0.1; done
@@ -56,8 +58,9 @@ up)
   mkdir -p "$state"/{etc,lib,log,cache}
   ip netns add "$ns"
   ip -n "$ns" link set lo up
-  cp -a /etc/libvirt/. "$state/etc/"
-  rm -f "$state"/etc/qemu/*.xml "$state"/etc/qemu/autostart/*.xml
+  # A clean configuration: libvirt's built-in defaults, nothing of the machine's /etc/libvirt (its
+  # networks, pools, autostart links, hooks or daemon settings, e.g. what setup.sh or a user defined).
+  mkdir -p "$state"/etc/qemu
   mkdir -p "$state"/lib/{images,boot,dnsmasq,network} "$state"/lib/qemu "$state/log/qemu"
   chown libvirt-qemu:libvirt-qemu "$state/lib/qemu"
   # The mount namespace lives as long as its holder process (sleep) does.
@@ -76,8 +79,8 @@ up)
   sleep 0.1
   inside virtlogd -d -p "$state/virtlogd.pid"
   start_libvirtd
-  inside virsh -q -c qemu:///system net-info default >/dev/null 2>&1 || inside virsh -q -c qemu:///system net-define /usr/share/libvirt/networks/default.xml >/dev/null
-  inside virsh -q -c qemu:///system net-info default | grep -q 'Active:.*yes' || inside virsh -q -c qemu:///system net-start default >/dev/null
+  info=$(inside virsh -q -c qemu:///system net-info default 2>/dev/null) || { inside virsh -q -c qemu:///system net-define /usr/share/libvirt/networks/default.xml >/dev/null; info=; }
+  [[ $info =~ Active:[[:space:]]+yes ]] || inside virsh -q -c qemu:///system net-start default >/dev/null
   pid_of
   ;;
 exec)
@@ -99,7 +102,7 @@ link)
   peer=${3:?peer}; n=${4:?index}
   [[ $n =~ ^[0-9]{1,3}$ ]] || { echo "testhost: bad index $n" >&2; exit 2; }
   alive || { echo "testhost: $name is not up" >&2; exit 1; }
-  ip -n "$ns" addr show 2>/dev/null | grep -q "10.231.$n.2/" && exit 0
+  [[ $(ip -n "$ns" addr show 2>/dev/null) == *"10.231.$n.2/"* ]] && exit 0
   ip -n "$ns" link add "fvl$n" type veth peer name "fvp$n" netns "fvt-$peer"
   ip -n "$ns" addr add "10.231.$n.2/24" dev "fvl$n"
   ip -n "fvt-$peer" addr add "10.231.$n.1/24" dev "fvp$n"

@@ -14,7 +14,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" = 0 ]; then default_cache=/var/cache/flakevirt/tiny-guest; else default_cache="${XDG_CACHE_HOME:-$HOME/.cache}/flakevirt/tiny-guest"; fi
 cache="${FLAKEVIRT_TINY_CACHE:-$default_cache}"
-stamp="$cache/.complete-v5"
+stamp="$cache/.complete-v6"
 if [ -f "$stamp" ] && [ "${FLAKEVIRT_TINY_REBUILD:-}" != 1 ]; then echo "$cache"; exit 0; fi
 
 work=$(mktemp -d)
@@ -23,7 +23,7 @@ cd "$work"
 
 suite_args=()
 if apt-cache policy linux-image-cloud-amd64 2>/dev/null | grep -c bookworm-backports >/dev/null; then suite_args=(-t bookworm-backports); fi
-kpkg=$(apt-cache depends "${suite_args[@]}" linux-image-cloud-amd64 | awk '/Depends: linux-image-/ { print $2; exit }')
+kpkg=$(apt-cache depends "${suite_args[@]}" linux-image-cloud-amd64 | awk '/Depends: linux-image-/ && !k { k = $2 } END { print k }')
 [ -n "$kpkg" ] || { echo "tiny-guest: cannot resolve linux-image-cloud-amd64 (run apt-get update)" >&2; exit 1; }
 pkgs=(busybox-static dropbear-bin libtomcrypt1 libtommath1)
 apt-get download -q "${suite_args[@]}" "$kpkg" >/dev/null 2>&1 || apt-get download "${suite_args[@]}" "$kpkg" >&2
@@ -32,13 +32,13 @@ mkdir -p kernel bb db root
 dpkg-deb -x ./linux-image-*.deb kernel
 dpkg-deb -x ./busybox-static_*.deb bb
 for p in dropbear-bin libtomcrypt1 libtommath1; do dpkg-deb -x ./"$p"_*.deb db; done
-kver=$(ls kernel/lib/modules | head -n1)
+kver=$(ls kernel/lib/modules | sed -n 1p)
 
 # The initramfs: busybox, the modules virtio-net/virtio-blk need, and an init script.
 mkdir -p root/{bin,sbin,proc,sys,dev,run,tmp,etc,usr/share/udhcpc,lib/modules/"$kver"}
 cp bb/bin/busybox root/bin/busybox
 for m in virtio virtio_ring virtio_pci virtio_pci_modern_dev virtio_pci_legacy_dev failover net_failover virtio_net virtio_blk; do
-  f=$(find kernel/lib/modules/"$kver" -name "$m.ko*" | head -n1)
+  f=$(find kernel/lib/modules/"$kver" -name "$m.ko*" -print -quit)
   [ -n "$f" ] || continue   # built in on this kernel
   rel=${f#kernel/lib/modules/$kver/}
   mkdir -p "root/lib/modules/$kver/$(dirname "$rel")"

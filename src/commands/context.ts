@@ -1,5 +1,7 @@
 // What every command gets: the global options and a way to print.
-import { NoSpecError, SpecError } from '../errors.js';
+import { existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { NoSpecError, RefusedError, SpecError } from '../errors.js';
 import type { Fleet, Host } from '../model.js';
 import { isLocalUri, jumpFromUri } from '../hosts.js';
 import { DEFAULTS } from '../spec/defaults.js';
@@ -26,7 +28,7 @@ export async function loadFleet(opts: GlobalOptions, { allowExample = false } = 
   const { loadSpec } = await import('../spec/load.js');
   if (path === EXAMPLE_SPEC) {
     process.stderr.write(`flakevirt: no flakevirt.yaml here; using the built-in example fleet (${EXAMPLE_SPEC})\n`);
-    await ensureTinyGuest();
+    await ensureExample();
   }
   // --connect overrides the spec; $LIBVIRT_DEFAULT_URI only fills in when the spec has no connect:.
   const loaded = await loadSpec(path, { ...(opts.connect && { connect: opts.connect }), ...(process.env.LIBVIRT_DEFAULT_URI && { defaultConnect: process.env.LIBVIRT_DEFAULT_URI }) });
@@ -78,7 +80,23 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Builds the example's tiny guest from Debian packages unless it is cached already. */
-async function ensureTinyGuest(): Promise<void> {
+/** Where the example fleet's login key lives (examples/tiny-fleet.yaml names its .pub). */
+export const EXAMPLE_KEY = '/var/lib/flakevirt/example/id_ed25519';
+
+/**
+ * Builds the example's tiny guest from Debian packages unless it is cached already, and makes the
+ * example fleet's ssh key once (so its inventory logs in), in a directory only root can reach.
+ */
+async function ensureExample(): Promise<void> {
   await run('bash', [packagePath('scripts', 'tiny-guest.sh')], 'building the tiny example guest from Debian packages (scripts/tiny-guest.sh)');
+  const dir = dirname(EXAMPLE_KEY);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) {
+    throw new RefusedError(`${dir} must be a directory owned by you with mode 0700 (it holds the example fleet's private key); remove it and run again`);
+  }
+  if (!existsSync(`${EXAMPLE_KEY}.pub`)) {
+    rmSync(EXAMPLE_KEY, { force: true });
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'flakevirt-example', '-f', EXAMPLE_KEY], 'making the example fleet\'s ssh key (ssh-keygen, from openssh-client)');
+  }
 }

@@ -35,6 +35,8 @@ export function guestState(fleet: Fleet, guest: Guest, base: BaseImage, host: Ho
     template: sha256(templateText).slice(0, 16),
     nvme: host.nvme,
   };
+  // The login the SMBIOS credentials carry (user and keys): a change reaches the guest only on a new boot.
+  if (fleet.sshKeys.length) state.login = `${fleet.user}, ${fleet.sshKeys.length} key(s) ${sha256(fleet.sshKeys.join('\n')).slice(0, 12)}`;
   for (const k of ['kernel', 'initrd', 'cmdline'] as const) if (guest.boot[k] !== undefined) state[k] = guest.boot[k]!;
   for (const d of guest.disks) state[`disk ${d.device}`] = describeDisk(d);
   return state;

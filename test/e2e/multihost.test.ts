@@ -43,8 +43,7 @@ describe.skipIf(skip)('a fleet over three libvirt hosts', () => {
     box1!.sshd('start', `${key}.pub`);
     box2!.sshd('start', `${key}.pub`);
     const g = tinyGuest();
-    const b64 = Buffer.from(readFileSync(`${key}.pub`, 'utf8')).toString('base64');
-    const boot = `image: ${g.base}, kernel: ${g.kernel}, initrd: ${g.initrd}, cmdline: "console=ttyS0 quiet fv.user=kdevops fv.sshkey=${b64}"`;
+    const boot = `image: ${g.base}, kernel: ${g.kernel}, initrd: ${g.initrd}, cmdline: "console=ttyS0 quiet"`;
     const uri = (ip: string) => `"qemu+ssh://root@${ip}/system?keyfile=${key}&no_verify=1"`;
     spec = join(ctl!.scratch, 'flakevirt.yaml');
     writeFileSync(spec, `pool: ${join(ctl!.scratch, 'pool')}

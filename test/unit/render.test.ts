@@ -8,6 +8,7 @@ import { fleetFromFixture, TEST_ROOT } from '../helpers/fixtures.js';
 import { domainXml, guest } from '../helpers/render.js';
 import { missing, NIX_ENV } from '../helpers/tools.js';
 import { renderNix } from '../../src/render/nix.js';
+import { credentials } from '../../src/render/domain.js';
 import { buildXml, parseXml } from '../../src/render/xml.js';
 
 const fleet = fleetFromFixture('storage.yaml');
@@ -75,6 +76,17 @@ describe('domain XML', () => {
     expect(xml).toMatch(/<flakevirt:fingerprint>[0-9a-f]{64}<\/flakevirt:fingerprint>/);
     expect(xml).toContain('<entry>io.systemd.credential:system.hostname=xfs-4k</entry>');
     expect(xml).toContain('<smbios mode="sysinfo"/>');
+  });
+
+  it('hands the spec\'s keys and user to the guest as systemd credentials, and only when there are keys', () => {
+    const creds = credentials(fleet, guest(fleet, 'xfs-4k'));
+    const keys = creds.find((c) => c.startsWith('io.systemd.credential.binary:ssh.authorized_keys.root='))!;
+    expect(Buffer.from(keys.split('=').slice(1).join('='), 'base64').toString()).toBe(`${fleet.sshKeys.join('\n')}\n`);
+    expect(creds).toContain(`io.systemd.credential:flakevirt.user=${fleet.user}`);
+    expect(credentials({ ...fleet, sshKeys: [] }, guest(fleet, 'xfs-4k'))).toEqual(['io.systemd.credential:system.hostname=xfs-4k']);
+    // A key change is a change of the guest (it reaches the guest on its next boot).
+    const other = { ...fleet, sshKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOther other@host'] };
+    expect(domainXml(other, 'xfs-4k').match(/<flakevirt:fingerprint>(\w+)/)![1]).not.toBe(rendered['xfs-4k.domain.xml'].match(/<flakevirt:fingerprint>(\w+)/)![1]);
   });
 
   it('derives a stable MAC per guest', () => {
