@@ -66,14 +66,25 @@ export function buildInventory(fleet: Fleet, hosts: InventoryHost[]): Inventory 
   return { groups: Object.fromEntries(Object.entries(groups).sort(([a], [b]) => (a < b ? -1 : 1))), hostvars, structured, allVars, groupVars };
 }
 
+/**
+ * Every variable a host ends up with, as Ansible's precedence gives them to it from the INI
+ * inventory: all's, then each of its groups' (a remote host's group carries its ssh jump), then its own.
+ * The JSON and YAML inventories carry these per host, so no group variable can be outranked by a
+ * host variable (Ansible ranks host variables above group variables: a per-group jump next to a
+ * per-host default would be ignored, and Ansible would reach the guest's address directly).
+ */
+export function effectiveHostVars(inv: Inventory, host: string): Record<string, unknown> {
+  const fromGroups = Object.entries(inv.groups).filter(([, hs]) => hs.includes(host)).map(([g]) => inv.groupVars[g] ?? {});
+  return Object.assign({}, inv.allVars, ...fromGroups, inv.hostvars[host], inv.structured[host]);
+}
+
 /** Ansible's dynamic-inventory JSON (`--list`), with _meta.hostvars so Ansible never calls --host. */
 export function inventoryJson(inv: Inventory): Record<string, unknown> {
   const hosts = Object.keys(inv.hostvars);
-  const hostvars = Object.fromEntries(hosts.map((h) => [h, { ...inv.allVars, ...inv.hostvars[h], ...inv.structured[h] }]));
   return {
-    _meta: { hostvars },
+    _meta: { hostvars: Object.fromEntries(hosts.map((h) => [h, effectiveHostVars(inv, h)])) },
     all: { hosts, children: Object.keys(inv.groups), vars: {} },
-    ...Object.fromEntries(Object.entries(inv.groups).map(([g, hs]) => [g, { hosts: hs, ...(inv.groupVars[g] && { vars: inv.groupVars[g] }) }])),
+    ...Object.fromEntries(Object.entries(inv.groups).map(([g, hs]) => [g, { hosts: hs }])),
   };
 }
 
@@ -102,13 +113,12 @@ export function inventoryIni(inv: Inventory): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The static YAML inventory structure (render with a YAML library). */
+/** The static YAML inventory structure (render with a YAML library); every variable is per host. */
 export function inventoryYamlTree(inv: Inventory): Record<string, unknown> {
   return {
     all: {
-      hosts: Object.fromEntries(Object.entries(inv.hostvars).map(([h, v]) => [h, { ...v, ...inv.structured[h] }])),
-      vars: inv.allVars,
-      children: Object.fromEntries(Object.entries(inv.groups).map(([g, hs]) => [g, { hosts: Object.fromEntries(hs.map((h) => [h, null])), ...(inv.groupVars[g] && { vars: inv.groupVars[g] }) }])),
+      hosts: Object.fromEntries(Object.keys(inv.hostvars).map((h) => [h, effectiveHostVars(inv, h)])),
+      children: Object.fromEntries(Object.entries(inv.groups).map(([g, hs]) => [g, { hosts: Object.fromEntries(hs.map((h) => [h, null])) }])),
     },
   };
 }

@@ -4,6 +4,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { METADATA_NS } from './render/domain.js';
 import type { GuestState } from './render/state.js';
+import { BOOT_NS, parseBootRecord, type BootRecord } from './render/boot-record.js';
 
 export interface Ownership {
   spec: string;
@@ -20,6 +21,8 @@ export interface DomainFacts {
   /** Networks of its network-type interfaces. */
   networks: string[];
   consoleLog?: string;
+  /** The running boot's record (live metadata), when flakevirt started this boot. */
+  boot?: BootRecord;
 }
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, parseAttributeValue: false });
@@ -47,27 +50,40 @@ export function domainFacts(xml: string): DomainFacts {
   const consoleLog = serial ? ((parser.parse(serial) as { serial?: Record<string, any> }).serial?.log?.['@_file'] as string | undefined) : undefined;
   const metadata = /<metadata>[\s\S]*?<\/metadata>/.exec(xml)?.[0];
   const meta = metadata ? (parser.parse(metadata) as { metadata?: unknown }).metadata : undefined;
-  return { owner: owner(meta), macs, networks: [...networks], ...(consoleLog && { consoleLog }) };
+  const boot = bootRecord(meta);
+  return { owner: owner(meta), macs, networks: [...networks], ...(consoleLog && { consoleLog }), ...(boot && { boot }) };
+}
+
+/** The child of <metadata> in namespace `ns` whose local name is `local`, with its prefix. */
+function inNamespace(metadata: unknown, local: string, ns: string): { value: Record<string, any>; prefix: string } | undefined {
+  if (!metadata || typeof metadata !== 'object') return undefined;
+  for (const [key, value] of Object.entries(metadata as Record<string, any>)) {
+    if (!key.endsWith(`:${local}`) && key !== local) continue;
+    if (!value || typeof value !== 'object') continue;
+    if (!Object.entries(value).some(([k, v]) => k.startsWith('@_xmlns') && v === ns)) continue;
+    return { value, prefix: key.includes(':') ? `${key.split(':')[0]}:` : '' };
+  }
+  return undefined;
+}
+
+function bootRecord(metadata: unknown): BootRecord | undefined {
+  const found = inNamespace(metadata, 'boot', BOOT_NS);
+  return found ? parseBootRecord(found.value) : undefined;
 }
 
 function owner(metadata: unknown): Ownership | undefined {
-  if (!metadata || typeof metadata !== 'object') return undefined;
-  for (const [key, value] of Object.entries(metadata as Record<string, any>)) {
-    if (!key.endsWith(':guest') && key !== 'guest') continue;
-    const nsAttr = Object.entries(value ?? {}).find(([k, v]) => k.startsWith('@_xmlns') && v === METADATA_NS);
-    if (!nsAttr) continue;
-    const prefix = key.includes(':') ? `${key.split(':')[0]}:` : '';
-    const get = (name: string) => {
-      const v = value[`${prefix}${name}`];
-      return typeof v === 'string' ? v : typeof v?.['#text'] === 'string' ? v['#text'] : '';
-    };
-    let state: GuestState = {};
-    try {
-      state = JSON.parse(get('state')) as GuestState;
-    } catch {
-      state = {};
-    }
-    return { spec: get('spec'), fingerprint: get('fingerprint'), dir: get('dir'), base: get('base'), state };
+  const found = inNamespace(metadata, 'guest', METADATA_NS);
+  if (!found) return undefined;
+  const { value, prefix } = found;
+  const get = (name: string) => {
+    const v = value[`${prefix}${name}`];
+    return typeof v === 'string' ? v : typeof v?.['#text'] === 'string' ? v['#text'] : '';
+  };
+  let state: GuestState = {};
+  try {
+    state = JSON.parse(get('state')) as GuestState;
+  } catch {
+    state = {};
   }
-  return undefined;
+  return { spec: get('spec'), fingerprint: get('fingerprint'), dir: get('dir'), base: get('base'), state };
 }

@@ -2,6 +2,7 @@
 import type { Disk } from './model.js';
 import type { Ownership } from './ownership.js';
 import { describeDisk, diffState, type GuestState } from './render/state.js';
+import type { BootRecord } from './render/boot-record.js';
 
 export type Action =
   | { kind: 'prepare-dir' }
@@ -11,11 +12,12 @@ export type Action =
   | { kind: 'delete-file'; path: string }
   | { kind: 'define' }
   | { kind: 'start' }
-  | { kind: 'wait-lease' };
+  /** `resume`: the guest runs already; wait for the lease of the boot that record describes. */
+  | { kind: 'wait-lease'; resume?: BootRecord };
 
 export interface Observed {
   /** undefined when no domain of that name exists. */
-  domain?: { owner?: Ownership; running: boolean };
+  domain?: { owner?: Ownership; running: boolean; boot?: BootRecord };
   /** Files that exist now, among the guest's root, disks and manifest. */
   existing: ReadonlySet<string>;
 }
@@ -31,7 +33,7 @@ export interface Desired {
 export type Plan =
   | { kind: 'refuse'; reason: string }
   | { kind: 'noop'; reason: string }
-  | { kind: 'act'; actions: Action[]; changes: string[] };
+  | { kind: 'act'; actions: Action[]; changes: string[]; why?: string };
 
 /** What `up` does for one guest. Extra disks are never silently replaced: a changed one needs reimage --wipe-disks. */
 export function planUp(name: string, desired: Desired, observed: Observed, previousDiskPaths: readonly string[] = []): Plan {
@@ -40,7 +42,13 @@ export function planUp(name: string, desired: Desired, observed: Observed, previ
   const has = (p: string) => observed.existing.has(p);
   const same = dom?.owner?.fingerprint === desired.fingerprint;
   const filesThere = has(desired.root) && desired.disks.every((d) => has(d.path));
-  if (dom && same && dom.running && filesThere) return { kind: 'noop', reason: 'running and up to date' };
+  if (dom && same && dom.running && filesThere) {
+    // Up to date only once this boot's lease was seen: a start by an `up` that was interrupted
+    // before its lease is finished by waiting; a boot flakevirt has no record of is started again.
+    if (dom.boot?.lease) return { kind: 'noop', reason: 'running and up to date' };
+    if (dom.boot) return { kind: 'act', actions: [{ kind: 'wait-lease', resume: dom.boot }], changes: [], why: 'running, but its lease for this boot was never seen' };
+    return { kind: 'act', actions: [{ kind: 'stop' }, { kind: 'prepare-dir' }, { kind: 'start' }, { kind: 'wait-lease' }], changes: [], why: 'running, but flakevirt has no record of this boot getting a lease' };
+  }
 
   const before = dom?.owner?.state ?? {};
   const changes = dom ? diffState(before, desired.state) : [];

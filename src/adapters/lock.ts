@@ -1,6 +1,10 @@
 // One flakevirt process per guest at a time: an exclusive lock file holding the owner's pid.
-// A lock whose process is gone (crash, SIGKILL) is stale and taken over.
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+// A lock whose process is gone (crash, SIGKILL) is stale and taken over. Every command locks in one
+// place, the controller's runtime directory, by libvirt URI and domain name: what a lock protects
+// is a domain on a host, whatever pool or spec names it.
+import { open, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { privateDir, runtimeDir } from './private-dir.js';
 
 export interface Lock {
   release(): Promise<void>;
@@ -15,10 +19,20 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Waits (up to timeoutMs) for the guest's lock; `onWait` is told once who holds it. */
-export async function lockGuest(lockDir: string, guest: string, { timeoutMs = 15 * 60_000, onWait }: { timeoutMs?: number; onWait?: (pid: number) => void } = {}): Promise<Lock> {
-  await mkdir(lockDir, { recursive: true, mode: 0o755 });
-  const file = `${lockDir}/${guest}.lock`;
+/** The lock directory (created 0700, refused when another user could have planted anything in it). */
+export function lockDir(): string {
+  return privateDir(`${runtimeDir()}/locks`);
+}
+
+/** The lock file of `name` (a domain, or an upload) on the host at `uri`. */
+export function lockFile(uri: string, name: string): string {
+  return `${lockDir()}/${createHash('sha256').update(uri).digest('hex').slice(0, 16)}-${name}.lock`;
+}
+
+/** Waits (up to timeoutMs) for the lock of `name` on the host at `uri`; `onWait` is told once who holds it. */
+export async function lockGuest(uri: string, name: string, { timeoutMs = 15 * 60_000, onWait }: { timeoutMs?: number; onWait?: (pid: number) => void } = {}): Promise<Lock> {
+  const file = lockFile(uri, name);
+  const guest = name;
   const deadline = Date.now() + timeoutMs;
   let told = false;
   for (;;) {

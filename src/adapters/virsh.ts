@@ -53,6 +53,11 @@ export class Virsh {
     return this.call(['domcapabilities', '--virttype', virttype, '--arch', 'x86_64', '--machine', 'q35'], `reading ${virttype} domain capabilities`);
   }
 
+  /** Sets one metadata element of a running domain's live definition only (gone when it stops). */
+  async setLiveMetadata(domain: string, uri: string, key: string, xml: string): Promise<void> {
+    await this.call(['metadata', '--domain', domain, '--uri', uri, '--key', key, '--set', xml, '--live'], `recording this boot of ${domain}`);
+  }
+
   // Storage pools and volumes (remote hosts).
   poolXml(pool: string): Promise<string | undefined> {
     return this.call(['pool-dumpxml', pool], `reading storage pool ${pool}`).catch((e) => {

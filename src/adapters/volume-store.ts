@@ -31,7 +31,7 @@ export class VolumeStore implements GuestStore {
   /** The pool's volumes as last listed (each virsh call to a remote host costs a round trip). */
   private listing?: Promise<Map<string, string>>;
 
-  constructor(private readonly virsh: Virsh, private readonly host: Host, qemuLabel: string | undefined, private readonly lockDir: string) {
+  constructor(private readonly virsh: Virsh, private readonly host: Host, qemuLabel: string | undefined) {
     const o = parseLabel(qemuLabel);
     if (o) this.owner = o;
   }
@@ -98,7 +98,7 @@ export class VolumeStore implements GuestStore {
     const name = blobName(kind, await contentId(file), format);
     const seen = await this.volumes();
     if (seen.has(name) && seen.has(completeMarker(name))) return this.path(name);
-    const lock = await lockGuest(this.lockDir, `upload-${this.host.name}-${name}`, { onWait: (pid) => report(`waiting for flakevirt process ${pid}, which uploads ${name} to ${this.host.name}`) });
+    const lock = await lockGuest(this.host.connect, `upload-${name}`, { onWait: (pid) => report(`waiting for flakevirt process ${pid}, which uploads ${name} to ${this.host.name}`) });
     try {
       const vols = await this.virsh.volumes(POOL_NAME); // fresh: another run may have uploaded it
       if (vols.has(name) && vols.has(completeMarker(name))) return this.path(name);

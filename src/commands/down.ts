@@ -1,6 +1,5 @@
 // flakevirt down [GUEST...] [--all]: destroy, undefine and delete exactly what flakevirt created,
 // on every host of the fleet (or the ones --host names).
-import { dirname } from 'node:path';
 import { RefusedError, SpecError } from '../errors.js';
 import { foreign } from '../plan.js';
 import { domainFacts } from '../ownership.js';
@@ -8,7 +7,6 @@ import { lockGuest } from '../adapters/lock.js';
 import { ownedGuestDirs } from '../adapters/guest-dir.js';
 import { readRecord } from '../adapters/placement-record.js';
 import { homeOf } from '../placement.js';
-import { DEFAULTS } from '../spec/defaults.js';
 import { hostsFor, loadFleet, loadFleetIfAny, pickGuests, type GlobalOptions } from './context.js';
 import { Hosts } from './hosts.js';
 import { forEachGuest, printResults } from './runner.js';
@@ -66,8 +64,7 @@ export async function downCommand(opts: DownOptions): Promise<void> {
       const owner = dom ? domainFacts(dom.xml).owner : undefined;
       if (dom && !owner) throw new RefusedError(foreign(t.guest));
       const dir = owner?.dir || t.dir;
-      const lockDir = s.host.local && dir ? `${dirname(dir)}/.locks` : `${fleet?.pool ?? DEFAULTS.pool}/.locks`;
-      const lock = await lockGuest(lockDir, t.guest, { onWait: (pid) => progress(`waiting for flakevirt process ${pid}`) });
+      const lock = await lockGuest(s.host.connect, t.guest, { onWait: (pid) => progress(`waiting for flakevirt process ${pid}`) });
       try {
         const removed: string[] = [];
         if (dom) {

@@ -5,6 +5,7 @@ import { leaseSnapshot, waitForLease } from '../adapters/wait-lease.js';
 import type { Lease } from '../leases.js';
 import type { Progress } from './runner.js';
 import { formatSize } from '../spec/units.js';
+import { BOOT_KEY, BOOT_NS, bootRecordXml } from '../render/boot-record.js';
 
 export interface ExecuteOptions {
   timeoutMs: number;
@@ -58,13 +59,16 @@ export async function execute(s: Session, t: GuestTarget, actions: Action[], pro
         startedAt = Math.floor(Date.now() / 1000);
         progress('starting');
         await s.lv.start(guest.name);
+        await s.lv.virsh.setLiveMetadata(guest.name, BOOT_NS, BOOT_KEY, bootRecordXml({ startedAt, before }));
         break;
       case 'wait-lease':
+        if (a.resume) ({ startedAt, before } = a.resume);
         progress(`waiting for a fresh DHCP lease on ${net.name} (${net.leases.kind})`);
         lease = await waitForLease(net.leases, {
           guest: guest.name, mac: guest.mac, network: net.name, startedAt, leaseTime: await net.leaseTime(), before,
           timeoutMs: opts.timeoutMs, consoleLog: paths.console, readConsole: () => store.readConsole(paths), domainState: () => s.lv.state(guest.name),
         });
+        await s.lv.virsh.setLiveMetadata(guest.name, BOOT_NS, BOOT_KEY, bootRecordXml({ startedAt, before, lease: lease.ip }));
         progress(`lease ${lease.ip}`);
         break;
     }

@@ -2,7 +2,7 @@
 // each host's network and pool usable, build Nix images, then run one locked operation per guest
 // concurrently and print the results. A host that fails fails only its own guests.
 import type { Guest } from '../model.js';
-import { SpecError } from '../errors.js';
+import { SpecError, type SpecIssue } from '../errors.js';
 import { lockGuest } from '../adapters/lock.js';
 import { hostsFor, loadFleet, pickGuests, print, printJson, type GlobalOptions } from './context.js';
 import type { Session } from './session.js';
@@ -28,10 +28,13 @@ export async function runPerGuest(
   const selected = new Set(hostsFor(opts, fleet).map((h) => h.name));
   const hosts = await Hosts.open(fleet.hosts, fleet);
   try {
-    const { placement, capacity } = await placeFleet(fleet, hosts, { save: !opts.dryRun });
+    const { placement, capacity, commit } = await placeFleet(fleet, hosts, { save: false });
     const hostOf = (g: Guest) => placement.hostOf.get(g.name)!;
     const guests = picked.filter((g) => selected.has(hostOf(g)));
     if (opts.dryRun) return printPlacement(guests, hostOf, (g) => placement.why.get(g.name)!, capacity, opts.json);
+    // Every check that can refuse what the spec asks for runs before anything is written.
+    await refuseEarly(hosts, guests, hostOf);
+    await commit();
     // Each host gets ready once, in parallel; its guests wait for it and share its failure.
     const ready = new Map<string, Promise<Session>>();
     for (const name of new Set(guests.map(hostOf))) {
@@ -39,7 +42,6 @@ export async function runPerGuest(
         const s = hosts.session(name);
         try {
           await s.prepare();
-          await checkHostQemu(s, guests.filter((g) => hostOf(g) === name));
         } catch (e) {
           throw e instanceof SpecError ? e : hostError(s.host, e);
         }
@@ -59,7 +61,7 @@ export async function runPerGuest(
     }
     const results = await forEachGuest(guests, async (guest, progress) => {
       const s = await ready.get(hostOf(guest))!;
-      const lock = await lockGuest(`${fleet.pool}/.locks`, guest.name, { onWait: (pid) => progress(`waiting for flakevirt process ${pid}, which holds this guest`) });
+      const lock = await lockGuest(s.host.connect, guest.name, { onWait: (pid) => progress(`waiting for flakevirt process ${pid}, which holds this guest`) });
       try {
         return { ...(await op(s, guest, progress)), host: s.host.name };
       } finally {
@@ -82,6 +84,28 @@ function printPlacement(guests: Guest[], hostOf: (g: Guest) => string, why: (g: 
   const hw = Math.max(4, ...rows.map((r) => r.host.length));
   print(`${'GUEST'.padEnd(w)}  ${'HOST'.padEnd(hw)}  ${'MEMORY'.padEnd(8)}  VCPUS  WHY`);
   for (const r of rows) print(`${r.guest.padEnd(w)}  ${r.host.padEnd(hw)}  ${formatSize(r.memoryBytes).padEnd(8)}  ${String(r.vcpus).padEnd(5)}  ${r.why}`);
+}
+
+/**
+ * The spec refusals that need a host or a file to tell (exit 2), for every reachable host at once:
+ * disk fields a host's QEMU cannot provide, base images with a backing file of their own. A host
+ * that cannot be asked is left to fail its own guests later.
+ */
+async function refuseEarly(hosts: Hosts, guests: Guest[], hostOf: (g: Guest) => string): Promise<void> {
+  const issues: SpecIssue[] = [];
+  await Promise.all([...new Set(guests.map(hostOf))].map(async (name) => {
+    const s = hosts.get(name).session;
+    if (!s) return;
+    const mine = guests.filter((g) => hostOf(g) === name);
+    try {
+      await checkHostQemu(s, mine);
+    } catch (e) {
+      if (e instanceof SpecError) issues.push(...e.issues);
+    }
+    // An image that cannot be read at all fails its guest later, with the tool's error.
+    for (const g of mine) issues.push(...(await s.imageIssues(g).catch(() => [])));
+  }));
+  if (issues.length) throw new SpecError(issues, 'this host cannot provide what the spec asks for');
 }
 
 /** Refuses, before anything is created, disk fields this host's QEMU cannot provide (exit 2). */

@@ -72,8 +72,11 @@ export class Hosts {
   }
 }
 
-/** Where each of the fleet's guests runs (see placement.ts); `save` updates the placement record. */
-export async function placeFleet(fleet: Fleet, hosts: Hosts, { save = true } = {}): Promise<{ placement: Placement; capacity: PlacementHost[]; domains: Map<string, DomainView[]> }> {
+/**
+ * Where each of the fleet's guests runs (see placement.ts). `save` updates the placement record now;
+ * otherwise `commit()` does, once the caller's other checks have passed (a refusal writes nothing).
+ */
+export async function placeFleet(fleet: Fleet, hosts: Hosts, { save = true } = {}): Promise<{ placement: Placement; capacity: PlacementHost[]; domains: Map<string, DomainView[]>; commit: () => Promise<void> }> {
   const [record, domains] = await Promise.all([readRecord(fleet.pool), hosts.domains()]);
   const names = new Set(fleet.guests.map((g) => g.name));
   const existing = new Map<string, string>();
@@ -93,11 +96,12 @@ export async function placeFleet(fleet: Fleet, hosts: Hosts, { save = true } = {
   }));
   const result = place({ guests: fleet.guests, hosts: capacity, existing, recorded: new Map(Object.entries(record.guests)) });
   if (!result.ok) throw new SpecError(result.issues, `the guests do not fit on the hosts:\n${result.table.replace(/^/gm, '  ')}\n`);
-  if (save) {
+  const commit = async () => {
     record.guests = { ...record.guests, ...Object.fromEntries(result.placement.hostOf) };
     await writeRecord(fleet.pool, record);
-  }
-  return { placement: result.placement, capacity, domains };
+  };
+  if (save) await commit();
+  return { placement: result.placement, capacity, domains, commit };
 }
 
 /** <memory unit='KiB'>N</memory> of a domain, in bytes. */

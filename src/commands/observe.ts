@@ -7,9 +7,11 @@ export async function observe(s: Session, t: GuestTarget): Promise<{ observed: O
   const store = await s.store();
   const [dom, previousDisks] = await Promise.all([s.lv.domain(t.guest.name), store.previousDisks(t.guest.name, t.paths)]);
   const existing = await store.existing([...new Set([t.paths.root, t.paths.manifest, ...t.desired.disks.map((d) => d.path), ...previousDisks])]);
-  const owner = dom ? domainFacts(dom.xml).owner : undefined;
+  const facts = dom ? domainFacts(dom.xml) : undefined;
+  const owner = facts?.owner;
+  const boot = dom?.running ? facts?.boot : undefined;
   return {
-    observed: { existing, ...(dom && { domain: { running: dom.running, ...(owner && { owner }) } }) },
+    observed: { existing, ...(dom && { domain: { running: dom.running, ...(owner && { owner }), ...(boot && { boot }) } }) },
     previousDisks,
   };
 }

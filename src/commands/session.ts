@@ -1,7 +1,7 @@
 // A command's connection to one libvirt host: the spec, libvirt, host facts, network, leases and
 // where the host keeps guest disks (files locally, storage volumes remotely).
 import { stat } from 'node:fs/promises';
-import { ToolError, SpecError } from '../errors.js';
+import { ToolError, SpecError, type SpecIssue } from '../errors.js';
 import type { Fleet, Guest, Host } from '../model.js';
 import { Libvirt } from '../adapters/libvirt.js';
 import { readHostInfo, factsFor, type HostInfo } from '../adapters/host-facts.js';
@@ -15,7 +15,6 @@ import type { GuestPaths } from '../render/paths.js';
 import { fingerprint, guestState, type BaseImage, type HostFacts } from '../render/state.js';
 import type { Desired } from '../plan.js';
 import { checkQemuCanRead } from '../adapters/permissions.js';
-import { DEFAULTS } from '../spec/defaults.js';
 
 export interface NetworkInfo {
   name: string;
@@ -67,7 +66,7 @@ export class Session {
         return new FileStore(this.host.pool, this.fleet?.specPath ?? '', label);
       }
       const { VolumeStore } = await import('../adapters/volume-store.js');
-      return new VolumeStore(this.lv.virsh, this.host, label, `${this.fleet?.pool ?? DEFAULTS.pool}/.locks`);
+      return new VolumeStore(this.lv.virsh, this.host, label);
     })());
   }
 
@@ -114,6 +113,12 @@ export class Session {
     return p;
   }
 
+  /** What is wrong with a prebuilt guest's base image (read only; Nix-built images are checked when built). */
+  async imageIssues(guest: Guest): Promise<SpecIssue[]> {
+    if (guest.boot.kind !== 'image') return [];
+    return backingIssues(guest, guest.boot.image, await this.image(guest.boot.image));
+  }
+
   /** Everything `up`/`reimage` needs for a guest: rendered XML, base image (on the host), files. */
   async target(guest: Guest, report: Report): Promise<GuestTarget> {
     const fleet = this.fleet!;
@@ -128,9 +133,8 @@ export class Session {
       local = built.base;
     }
     const baseInfo = await this.image(local.path);
-    if (baseInfo.backing) {
-      throw new SpecError([{ path: `guests.${guest.name}.image`, message: `${local.path} has a backing file of its own (${baseInfo.backing}); give flakevirt a standalone image (qemu-img convert -O qcow2 …)` }], `cannot use ${local.path}`);
-    }
+    const issues = backingIssues(guest, local.path, baseInfo);
+    if (issues.length) throw new SpecError(issues, `cannot use ${local.path}`);
     const info = await this.info();
     if (this.host.local) {
       const files = [local.path, ...(guest.boot.kernel ? [guest.boot.kernel] : []), ...(guest.boot.initrd ? [guest.boot.initrd] : [])];
@@ -160,6 +164,11 @@ export class Session {
     };
     return { guest, paths, facts, base, baseInfo, xml, desired };
   }
+}
+
+function backingIssues(guest: Guest, path: string, info: ImageInfo): SpecIssue[] {
+  if (!info.backing) return [];
+  return [{ path: `guests.${guest.name}.image`, message: `${path} has a backing file of its own (${info.backing}); give flakevirt a standalone image (qemu-img convert -O qcow2 …)` }];
 }
 
 /** The bridge of an active local network, from /run/libvirt/network/NAME.xml (root only). */

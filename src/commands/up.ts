@@ -21,18 +21,24 @@ export async function upCommand(opts: UpOptions): Promise<void> {
     if (plan.kind === 'refuse') throw new RefusedError(plan.reason);
     if (plan.kind === 'noop') {
       const ip = await currentIp(s, guest.mac);
+      if (ip) await waitSsh(s, guest.name, ip, opts, progress);
       return { outcome: plan.reason, ...(ip && { ip }) };
     }
+    if (plan.why) progress(plan.why);
     for (const c of plan.changes) progress(`changed: ${c}`);
     const lease = await execute(s, t, plan.actions, progress, { timeoutMs: (opts.timeout ?? 300) * 1000 });
-    if (lease && opts.wait === 'ssh') {
-      progress(`waiting for ssh on ${lease.ip}`);
-      const { waitForSsh } = await import('../adapters/wait-ssh.js');
-      progress(`ssh answers: ${await waitForSsh(guest.name, lease.ip, (opts.timeout ?? 300) * 1000, { ...(s.host.jump && { jump: s.host.jump }) })}`);
-    }
-    const outcome = !observed.domain ? 'created' : plan.changes.length ? 'redefined' : 'started';
+    if (lease) await waitSsh(s, guest.name, lease.ip, opts, progress);
+    const outcome = !observed.domain ? 'created' : plan.changes.length ? 'redefined' : plan.actions[0]?.kind === 'wait-lease' ? 'lease confirmed' : 'started';
     return { outcome, ...(lease && { ip: lease.ip }), ...(plan.changes.length && { changes: plan.changes }) };
   });
+}
+
+/** With --wait ssh: until the guest's ssh server answers (also for a guest that was up already). */
+async function waitSsh(s: Session, name: string, ip: string, opts: UpOptions, progress: (m: string) => void): Promise<void> {
+  if (opts.wait !== 'ssh') return;
+  progress(`waiting for ssh on ${ip}`);
+  const { waitForSsh } = await import('../adapters/wait-ssh.js');
+  progress(`ssh answers: ${await waitForSsh(name, ip, (opts.timeout ?? 300) * 1000, { ...(s.host.jump && { jump: s.host.jump }) })}`);
 }
 
 async function currentIp(s: Session, mac: string): Promise<string | undefined> {

@@ -1,13 +1,14 @@
 // Reading a spec from disk: the only I/O of the spec layer (the file, ssh key files, referenced files).
-import { readFile, access, constants, mkdir, writeFile, rename, stat } from 'node:fs/promises';
+import { readFile, access, constants, writeFile, rename, rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SpecError, type SpecIssue } from '../errors.js';
 import type { Fleet, Warning } from '../model.js';
 import { BUILTIN_TEMPLATES } from './defaults.js';
 import { SSH_PUBLIC_KEY } from './ssh-key.js';
+import { packagePath } from '../package-root.js';
+import { cacheDir, checkPrivateDir, privateDir } from '../adapters/private-dir.js';
 
 export { SPEC_FILE, findSpec } from './find.js';
 
@@ -38,9 +39,12 @@ export async function loadSpec(path: string, opts: LoadOptions = {}): Promise<Lo
 }
 
 /**
- * A validated spec is cached next to it (.flakevirt/spec-cache.json), keyed by its text and path, the
- * options, flakevirt's own spec code and the ssh key files' contents: read commands and no-op runs
- * then skip loading the YAML parser and zod (~150 ms). Referenced files are checked every time.
+ * A validated spec is cached in flakevirt's own cache directory (/var/cache/flakevirt/spec-cache for
+ * root, made 0700 and refused when anyone else could write it: a planted entry would skip
+ * validation), keyed by the spec's text and path, the options, the build of flakevirt as a whole
+ * (dist/build-id) and the ssh key files' contents: read commands and no-op runs then skip loading the
+ * YAML parser and zod (~120 ms measured). Referenced files are checked every time. Without a build id
+ * (running from source) there is no cache.
  */
 interface SpecCache {
   key: string;
@@ -49,41 +53,53 @@ interface SpecCache {
   keyFiles: Array<{ file: string; content: string }>;
 }
 
-const SPEC_CODE = ['parse.js', 'schema.js', 'rules.js', 'normalize.js', 'defaults.js', 'units.js', '../hosts.js'].map((f) => fileURLToPath(new URL(f, import.meta.url)));
-
-async function cacheKey(text: string, path: string, home: string, connect: string | undefined): Promise<string> {
-  const code = await Promise.all(SPEC_CODE.map((f) => stat(f).then((st) => `${st.size}:${st.mtimeMs}`, () => '-')));
-  return createHash('sha256').update(JSON.stringify([text, path, home, connect ?? '', code])).digest('hex');
+async function cacheKey(text: string, path: string, home: string, connect: string | undefined): Promise<string | undefined> {
+  const build = await readFile(packagePath('dist', 'build-id'), 'utf8').catch(() => undefined);
+  if (!build) return undefined;
+  return createHash('sha256').update(JSON.stringify([text, path, home, connect ?? '', build.trim()])).digest('hex');
 }
 
-function cachePath(specPath: string): string {
-  return join(dirname(specPath), '.flakevirt', 'spec-cache.json');
+/** Where the cached validation of the spec at `specPath` lives. */
+export function specCachePath(specPath: string): string {
+  return join(cacheDir(), 'spec-cache', `${createHash('sha256').update(specPath).digest('hex').slice(0, 32)}.json`);
 }
 
 async function readCache(specPath: string, key: string): Promise<SpecCache | undefined> {
-  const c = await readFile(cachePath(specPath), 'utf8').then((t) => JSON.parse(t) as SpecCache, () => undefined);
+  const file = specCachePath(specPath);
+  try {
+    checkPrivateDir(dirname(file));
+  } catch {
+    return undefined; // not ours: never trusted (writeCache says why)
+  }
+  const c = await readFile(file, 'utf8').then((t) => JSON.parse(t) as SpecCache, () => undefined);
   if (!c || c.key !== key) return undefined;
   for (const k of c.keyFiles) if ((await readFile(k.file, 'utf8').catch(() => undefined)) !== k.content) return undefined;
   return c;
 }
 
 async function writeCache(specPath: string, c: SpecCache): Promise<void> {
-  const file = cachePath(specPath);
+  const file = specCachePath(specPath);
   try {
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(`${file}.${process.pid}`, JSON.stringify(c));
-    await rename(`${file}.${process.pid}`, file);
+    privateDir(dirname(file));
+  } catch (e) {
+    process.stderr.write(`warning: no spec cache: ${(e as Error).message}\n`);
+    return;
+  }
+  const tmp = `${file}.${process.pid}`;
+  try {
+    await writeFile(tmp, JSON.stringify(c), { flag: 'wx', mode: 0o600 });
+    await rename(tmp, file);
   } catch {
-    // a read-only spec directory just means no cache
+    await rm(tmp, { force: true }).catch(() => undefined); // a full or read-only disk just means no cache
   }
 }
 
 export async function loadSpecText(text: string, path: string, { connect, defaultConnect, home = homedir() }: LoadOptions = {}): Promise<LoadedSpec> {
   const key = await cacheKey(text, path, home, `${connect ?? ''}|${defaultConnect ?? ''}`);
-  const cached = await readCache(path, key);
-  const result = cached ?? (await validate(text, path, key, { connect, defaultConnect, home }));
+  const cached = key ? await readCache(path, key) : undefined;
+  const result = cached ?? (await validate(text, path, key ?? '', { connect, defaultConnect, home }));
   await checkReferencedFiles(result.fleet, path);
-  if (!cached) await writeCache(path, result); // only for a spec that passed every check
+  if (!cached && key) await writeCache(path, result); // only for a spec that passed every check
   return { fleet: result.fleet, warnings: result.warnings, dir: dirname(path) };
 }
 

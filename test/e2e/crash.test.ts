@@ -78,6 +78,27 @@ guests:
     expect(host!.virsh('list', '--all', '--name').trim()).toBe('');
   });
 
+  it('up after a reimage killed before its lease waits for this boot\'s lease instead of reporting the last one', async () => {
+    expect(host!.flakevirt('up', '-f', spec, '--timeout', '120').status).toBe(0);
+    // The guest restarts with the previous boot's lease still in dnsmasq's status file.
+    await killWhen(host!.spawnFlakevirt('reimage', '-f', spec), /waiting for a fresh DHCP lease/);
+    const r = host!.flakevirt('up', '-f', spec, '--timeout', '120');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/its lease for this boot was never seen/);
+    const ip = /cr-a\s+(\d+\.\d+\.\d+\.\d+)\s+lease confirmed/.exec(r.stdout)?.[1];
+    expect(ip, r.stdout).toBeDefined();
+    // The console log is this boot's only (append off): the guest itself obtained that address.
+    expect(readFileSync(join(pool, 'cr-a', 'console.log'), 'utf8')).toContain(`lease of ${ip} obtained`);
+    expect(host!.flakevirt('up', '-f', spec).stdout).toMatch(/cr-a .*running and up to date/);
+    // A boot flakevirt did not start (and so has no record of) is started again by up.
+    host!.virsh('destroy', 'cr-a');
+    host!.virsh('start', 'cr-a');
+    const again = host!.flakevirt('up', '-f', spec, '--timeout', '120');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/no record of this boot getting a lease/);
+    expect(again.stdout).toMatch(/cr-a\s+\d+\.\d+\.\d+\.\d+\s+started/);
+  });
+
   it.each([
     ['after stopping the guest', /\] stopping/],
     ['while replacing the root overlay', /replacing root overlay/],

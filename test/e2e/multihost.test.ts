@@ -4,7 +4,7 @@
 // (flakevirt, Ansible, ssh) runs inside the controller's namespaces, as on a real controller.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, openSync, readFileSync, readlinkSync, readSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, readlinkSync, readSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { e2eSkipReason, TestHost, tinyGuest } from '../helpers/testhost.js';
@@ -18,6 +18,8 @@ const box1 = skip ? undefined : new TestHost('mh1');
 const box2 = skip ? undefined : new TestHost('mh2');
 const GUESTS = ['mh-x', 'mh-y', 'mh-z'];
 let spec = '';
+/** The address every guest gets on its own host (a deliberate collision). */
+const COLLIDING_IP = '192.168.122.77';
 
 function fv(...args: string[]) {
   return ctl!.flakevirt('-f', spec, ...args);
@@ -80,9 +82,16 @@ guests:
   });
 
   it('up brings all three up with fresh leases, uploading each image once per remote host', () => {
+    // Every guest gets the same address on its own host's network: only the right ssh path reaches
+    // the right guest (a remote guest reached directly from the controller would be the local one).
+    for (const [h, name] of [[ctl!, 'local'], [box1!, 'box1'], [box2!, 'box2']] as const) {
+      for (const g of GUESTS.filter((x) => placed[x] === name)) {
+        h.virsh('net-update', 'default', 'add', 'ip-dhcp-host', `<host mac='${macFor(g)}' ip='${COLLIDING_IP}'/>`, '--live', '--config');
+      }
+    }
     const r = fv('up', '--timeout', '120');
     expect(r.status, r.stderr).toBe(0);
-    for (const g of GUESTS) expect(r.stdout).toMatch(new RegExp(`^${g}\\s+${placed[g]}\\s+192\\.168\\.122\\.\\d+\\s+created`, 'm'));
+    for (const g of GUESTS) expect(r.stdout).toMatch(new RegExp(`^${g}\\s+${placed[g]}\\s+${COLLIDING_IP.replaceAll('.', '\\.')}\\s+created`, 'm'));
     for (const [h, name] of [[ctl!, 'local'], [box1!, 'box1'], [box2!, 'box2']] as const) {
       expect(domains(h)).toEqual(GUESTS.filter((g) => placed[g] === name));
     }
@@ -113,11 +122,20 @@ guests:
     for (const row of JSON.parse(list.stdout) as Array<{ name: string; host: string; state: string; ip: string }>) {
       expect(row).toMatchObject({ host: placed[row.name], state: 'running', ip: expect.stringMatching(/^192\.168\.122\./) });
     }
-    const inv = join(ctl!.scratch, 'hosts.ini');
-    writeFileSync(inv, fv('inventory').stdout);
-    const r = ctl!.exec(['ansible', '-i', inv, 'all', '-m', 'raw', '-a', 'cat /sys/class/net/eth0/address', '-f', '3']);
-    expect(r.status, r.stdout + r.stderr).toBe(0);
-    for (const g of GUESTS) expect(r.stdout).toMatch(new RegExp(`${g} \\| CHANGED \\| rc=0 >>\\n${macFor(g)}`));
+    // Every inventory format, each Ansible call with a control path of its own (a master from an
+    // earlier call would carry it through whatever path that call took).
+    const ini = join(ctl!.scratch, 'hosts.ini');
+    writeFileSync(ini, fv('inventory').stdout);
+    const yml = join(ctl!.scratch, 'hosts.yml');
+    writeFileSync(yml, fv('inventory', '--format', 'yaml').stdout);
+    const script = join(ctl!.scratch, 'inventory.sh');
+    expect(fv('inventory', '--script', script).status).toBe(0);
+    for (const inv of [ini, yml, script]) {
+      const cp = mkdtempSync(join(ctl!.scratch, 'cp-'));
+      const r = ctl!.exec(['env', `ANSIBLE_SSH_CONTROL_PATH_DIR=${cp}`, 'ansible', '-i', inv, 'all', '-m', 'raw', '-a', 'cat /sys/class/net/eth0/address', '-f', '3']);
+      expect(r.status, `${inv}: ${r.stdout}${r.stderr}`).toBe(0);
+      for (const g of GUESTS) expect(r.stdout, inv).toMatch(new RegExp(`${g} \\| CHANGED \\| rc=0 >>\\n${macFor(g)}`));
+    }
     // ssh with flakevirt's ssh_config goes through the jump too.
     const conf = join(ctl!.scratch, 'ssh.conf');
     writeFileSync(conf, fv('ssh-config').stdout);

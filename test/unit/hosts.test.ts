@@ -98,15 +98,17 @@ describe('ssh jumps', () => {
   it('refuse values that cannot survive ssh and Ansible quoting', () => {
     for (const keyFile of ['/k%h', '/k"x', '/k\\x', '/k\nx']) expect(() => proxyCommand({ host: 'h', keyFile })).toThrow(/cannot use/);
   });
-  it('go into the inventory as the group vars of each remote host, and INI keeps them on one line', () => {
+  it('go into each remote guest's host variables (JSON) and its host's group vars (INI, on one line)', () => {
     const [a, b] = fleet.guests.map((g) => g.name === 'a' ? { name: 'a', ip: '192.168.122.5', guest: g, host: fleet.hosts[1]! } : { name: 'b', ip: '192.168.122.5', guest: g, host: fleet.hosts[0]! });
     const inv = buildInventory(fleet, [a!, b!]);
     expect(inv.groups.host_box1).toEqual(['a']);
     expect(inv.groups.host_local).toEqual(['b']);
     expect(inv.groupVars.host_box1!.ansible_ssh_common_args).toBe(`-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR ${ansibleJumpArgs(fleet.hosts[1]!.jump!)}`);
     expect(inv.groupVars.host_local).toBeUndefined();
-    const j = inventoryJson(inv) as Record<string, { vars?: Record<string, string> }>;
-    expect(j.host_box1!.vars!.ansible_ssh_common_args).toMatch(/ProxyCommand="ssh -W %h:%p -p 2222 -i \/root\/.ssh\/lab .* root@box1.lab"$/);
+    // The dynamic inventory carries it in the host's own variables (host variables outrank group ones).
+    const j = inventoryJson(inv) as { _meta: { hostvars: Record<string, Record<string, string>> } };
+    expect(j._meta.hostvars.a!.ansible_ssh_common_args).toMatch(/ProxyCommand="ssh -W %h:%p -p 2222 -i \/root\/.ssh\/lab .* root@box1.lab"$/);
+    expect(j._meta.hostvars.b!.ansible_ssh_common_args).not.toMatch(/ProxyCommand/);
     expect(inventoryIni(inv)).toMatch(/\n\[host_box1:vars\]\nansible_ssh_common_args=-o StrictHostKeyChecking=no .*ProxyCommand="ssh -W %h:%p -p 2222 .*"\n/);
     // The disk records name the remote volume.
     expect((inv.structured.a!.flakevirt_disks as Array<{ hostFile: string }>)[0]!.hostFile).toBe('/var/lib/libvirt/flakevirt/a.vdb.raw');

@@ -36,6 +36,30 @@ describe('inventory', () => {
     const y = parse(JSON.stringify(inventoryYamlTree(inv))) as { all: { hosts: Record<string, unknown>; children: Record<string, { hosts: Record<string, null> }> } };
     expect(Object.keys(y.all.children.devel!.hosts)).toEqual(['ext4', 'xfs-4k']);
   });
+  it('gives a guest on a jumped host its ProxyCommand in its own host variables (JSON, YAML), where no default outranks it', () => {
+    const multi = fleetFrom(`user: kdevops
+hosts:
+  local: { connect: "qemu:///system" }
+  box1: { connect: "qemu+ssh://root@10.231.41.2/system" }
+guests:
+  near: { image: /i.qcow2, host: local }
+  far: { image: /i.qcow2, host: box1 }
+`);
+    const on = (n: string) => multi.hosts.find((h) => h.name === n)!;
+    const same = multi.guests.map((guest) => ({ name: guest.name, ip: '192.168.122.77', guest, host: on(guest.host ?? (guest.name === 'far' ? 'box1' : 'local')) }));
+    const i = buildInventory(multi, same);
+    const j = inventoryJson(i) as { _meta: { hostvars: Record<string, Record<string, string>> } } & Record<string, { vars?: unknown }>;
+    expect(j._meta.hostvars.far!.ansible_ssh_common_args).toMatch(/ProxyCommand=.*ssh.*-W.*root@10\.231\.41\.2/);
+    expect(j._meta.hostvars.near!.ansible_ssh_common_args).not.toMatch(/ProxyCommand/);
+    // Nothing at group level that a host variable could outrank or contradict.
+    expect(Object.values(j).filter((v) => v && typeof v === 'object' && 'vars' in v && v.vars && Object.keys(v.vars as object).length)).toEqual([]);
+    const y = inventoryYamlTree(i) as { all: { hosts: Record<string, Record<string, string>>; vars?: unknown; children: Record<string, { vars?: unknown }> } };
+    expect(y.all.hosts.far!.ansible_ssh_common_args).toBe(j._meta.hostvars.far!.ansible_ssh_common_args);
+    expect(y.all.vars).toBeUndefined();
+    expect(Object.values(y.all.children).every((c) => c.vars === undefined)).toBe(true);
+    // INI keeps the jump in the host's group, which outranks [all:vars] there.
+    expect(inventoryIni(i)).toMatch(/\[host_box1:vars\]\nansible_ssh_common_args=.*ProxyCommand/);
+  });
   it('refuses anything but plain tokens on INI host lines', () => {
     expect(() => iniHostValue('a b')).toThrow();
     expect(() => iniHostValue('x=1')).toThrow();

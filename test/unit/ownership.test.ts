@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { domainFacts } from '../../src/ownership.js';
 import { fleetFromFixture } from '../helpers/fixtures.js';
 import { domainXml } from '../helpers/render.js';
+import { bootRecordXml, BOOT_NS } from '../../src/render/boot-record.js';
 
 const LIBVIRT_STYLE = `<domain type='qemu' id='3'>
   <name>g1</name>
@@ -57,5 +58,20 @@ describe('domainFacts', () => {
     expect(f.owner?.dir).toBe('/var/lib/libvirt/images/flakevirt/xfs-4k');
     expect(f.owner?.state['disk /dev/nvme0n1']).toBe('nvme 20GiB raw lbs=4096 pbs=4096 serial=fvnvme0');
     expect(f.macs).toEqual([fleet.guests.find((g) => g.name === 'xfs-4k')!.mac]);
+  });
+});
+
+describe('boot record (live metadata)', () => {
+  it('round-trips through the XML virsh metadata --set takes and dumpxml gives back', () => {
+    const rec = { startedAt: 1733045000, before: new Map([['192.168.122.5', 1733048600]]), lease: '192.168.122.7' };
+    const el = bootRecordXml(rec).replace('<boot ', `<fvboot:boot xmlns:fvboot="${BOOT_NS}" `);
+    expect(domainFacts(`<domain><metadata>${el}</metadata></domain>`).boot).toEqual(rec);
+    const { lease: _, ...started } = rec;
+    const el2 = bootRecordXml(started).replace('<boot ', `<fvboot:boot xmlns:fvboot="${BOOT_NS}" `);
+    expect(domainFacts(`<domain><metadata>${el2}</metadata></domain>`).boot).toEqual(started);
+  });
+  it('ignores a boot element in another namespace, or a malformed one', () => {
+    expect(domainFacts('<domain><metadata><x:boot xmlns:x="urn:other" started="5" before=""/></metadata></domain>').boot).toBeUndefined();
+    expect(domainFacts('<domain><metadata><x:boot xmlns:x="http://flakevirt.dev/xmlns/boot/1" started="soon" before=""/></metadata></domain>').boot).toBeUndefined();
   });
 });

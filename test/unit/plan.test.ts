@@ -23,8 +23,17 @@ describe('planUp', () => {
   it('creates everything for a new guest, disks before define, lease last', () => {
     expect(kinds(planUp('g1', d, { existing: new Set() }))).toEqual(['prepare-dir', 'create-root', 'create-disk', 'define', 'start', 'wait-lease']);
   });
-  it('does nothing for a running, unchanged guest', () => {
-    expect(planUp('g1', d, { domain: { running: true, owner: owner(d) }, existing: allFiles })).toEqual({ kind: 'noop', reason: 'running and up to date' });
+  it('does nothing for a running, unchanged guest whose lease for this boot was seen', () => {
+    const boot = { startedAt: 1000, before: new Map(), lease: '192.168.122.9' };
+    expect(planUp('g1', d, { domain: { running: true, owner: owner(d), boot }, existing: allFiles })).toEqual({ kind: 'noop', reason: 'running and up to date' });
+  });
+  it('waits for the lease of a boot an interrupted up started (never reports an earlier boot\'s lease)', () => {
+    const boot = { startedAt: 1000, before: new Map([['192.168.122.9', 4600]]) };
+    const p = planUp('g1', d, { domain: { running: true, owner: owner(d), boot }, existing: allFiles });
+    expect(p).toMatchObject({ kind: 'act', actions: [{ kind: 'wait-lease', resume: boot }], changes: [] });
+  });
+  it('restarts a running guest flakevirt has no boot record for (its lease cannot be told from an earlier boot\'s)', () => {
+    expect(kinds(planUp('g1', d, { domain: { running: true, owner: owner(d) }, existing: allFiles }))).toEqual(['stop', 'prepare-dir', 'start', 'wait-lease']);
   });
   it('starts a stopped, unchanged guest without redefining it', () => {
     expect(kinds(planUp('g1', d, { domain: { running: false, owner: owner(d) }, existing: allFiles }))).toEqual(['prepare-dir', 'start', 'wait-lease']);

@@ -1,9 +1,9 @@
 // The validated-spec cache: a hit skips validation, any change to the spec or a key file misses.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSpec } from '../../src/spec/load.js';
+import { loadSpec, specCachePath } from '../../src/spec/load.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICache me@host';
 
@@ -15,8 +15,9 @@ describe('spec cache', () => {
     writeFileSync(key, `${KEY}\n`);
     writeFileSync(spec, `sshKeyFiles: [${key}]\nguests:\n  a: { memory: 1GiB }\n`);
     const first = await loadSpec(spec);
-    const cache = join(dir, '.flakevirt', 'spec-cache.json');
+    const cache = specCachePath(spec);
     expect(existsSync(cache)).toBe(true);
+    expect(existsSync(join(dir, '.flakevirt'))).toBe(false); // nothing next to the spec
     expect((await loadSpec(spec)).fleet).toEqual(first.fleet);
     // A tampered cache with a stale key is ignored; a changed key file is picked up.
     writeFileSync(key, `${KEY.replace('Cache', 'Other')}\n`);
@@ -40,5 +41,37 @@ describe('spec cache', () => {
     const { rmSync } = await import('node:fs');
     rmSync(img);
     await expect(loadSpec(spec)).rejects.toThrow(/base.qcow2 does not exist/);
+  });
+
+  it('is keyed on the whole build: another build id misses', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flakevirt-cache-'));
+    const spec = join(dir, 'flakevirt.yaml');
+    writeFileSync(spec, 'guests:\n  a: { memory: 1GiB }\n');
+    await loadSpec(spec);
+    const entry = JSON.parse(readFileSync(specCachePath(spec), 'utf8')) as { key: string; fleet: { guests: Array<{ memoryBytes: number }> } };
+    // An entry that says something else under a key no current build makes is never used.
+    entry.fleet.guests[0]!.memoryBytes = 7;
+    entry.key = 'f'.repeat(64);
+    writeFileSync(specCachePath(spec), JSON.stringify(entry));
+    expect((await loadSpec(spec)).fleet.guests[0]!.memoryBytes).toBe(1024 ** 3);
+  });
+
+  it('is not trusted in a directory others can write', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flakevirt-cache-'));
+    const spec = join(dir, 'flakevirt.yaml');
+    writeFileSync(spec, 'guests:\n  a: { memory: 1GiB }\n');
+    await loadSpec(spec);
+    const file = specCachePath(spec);
+    const entry = JSON.parse(readFileSync(file, 'utf8')) as { fleet: { guests: Array<{ memoryBytes: number }> } };
+    entry.fleet.guests[0]!.memoryBytes = 7; // same key, planted content
+    writeFileSync(file, JSON.stringify(entry));
+    const cacheDir = join(file, '..');
+    chmodSync(cacheDir, 0o777);
+    try {
+      expect((await loadSpec(spec)).fleet.guests[0]!.memoryBytes).toBe(1024 ** 3);
+    } finally {
+      chmodSync(cacheDir, 0o700);
+      rmSync(file, { force: true });
+    }
   });
 });

@@ -1,0 +1,39 @@
+// The one way flakevirt makes or opens a directory of its own state (locks, caches, keys): created
+// 0700 when missing, and used only when it is a real directory (not a symlink) owned by this user
+// that no group or other user can write. flakevirt runs as root; a directory another user made or
+// can write would let that user steer it (plant a symlink, a lock, a cache entry).
+import { lstatSync, mkdirSync } from 'node:fs';
+import { RefusedError } from '../errors.js';
+
+/** Makes `dir` (and missing parents, 0700) and checks it; returns it. Throws RefusedError naming the fix. */
+export function privateDir(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  checkPrivateDir(dir);
+  return dir;
+}
+
+/** Refuses a directory that is a symlink, someone else's, or writable by group or others. */
+export function checkPrivateDir(dir: string): void {
+  const st = lstatSync(dir);
+  const uid = process.getuid?.() ?? 0;
+  const why = st.isSymbolicLink() ? 'is a symbolic link'
+    : !st.isDirectory() ? 'is not a directory'
+      : st.uid !== uid ? `belongs to uid ${st.uid}, not to uid ${uid} who runs flakevirt`
+        : (st.mode & 0o022) !== 0 ? `can be written by ${st.mode & 0o020 ? 'its group' : 'other users'} (mode ${(st.mode & 0o777).toString(8)})`
+          : undefined;
+  if (why) throw new RefusedError(`${dir} ${why}; flakevirt keeps its own state there and will not use it. Remove it (flakevirt makes it again, mode 0700) or fix its owner and mode`);
+}
+
+/** flakevirt's per-user runtime directory (locks): /run/flakevirt for root, else $XDG_RUNTIME_DIR/flakevirt. */
+export function runtimeDir(): string {
+  const uid = process.getuid?.() ?? 0;
+  if (uid === 0) return '/run/flakevirt';
+  return process.env.XDG_RUNTIME_DIR ? `${process.env.XDG_RUNTIME_DIR}/flakevirt` : `/tmp/flakevirt-${uid}`;
+}
+
+/** flakevirt's per-user cache directory: /var/cache/flakevirt for root, else $XDG_CACHE_HOME/flakevirt. */
+export function cacheDir(): string {
+  const uid = process.getuid?.() ?? 0;
+  if (uid === 0) return '/var/cache/flakevirt';
+  return `${process.env.XDG_CACHE_HOME ?? `${process.env.HOME ?? '/tmp'}/.cache`}/flakevirt`;
+}
