@@ -98,7 +98,7 @@ describe('ssh jumps', () => {
   it('refuse values that cannot survive ssh and Ansible quoting', () => {
     for (const keyFile of ['/k%h', '/k"x', '/k\\x', '/k\nx']) expect(() => proxyCommand({ host: 'h', keyFile })).toThrow(/cannot use/);
   });
-  it('go into each remote guest's host variables (JSON) and its host's group vars (INI, on one line)', () => {
+  it('go into each remote guest\'s host variables (JSON) and its host\'s group vars (INI, on one line)', () => {
     const [a, b] = fleet.guests.map((g) => g.name === 'a' ? { name: 'a', ip: '192.168.122.5', guest: g, host: fleet.hosts[1]! } : { name: 'b', ip: '192.168.122.5', guest: g, host: fleet.hosts[0]! });
     const inv = buildInventory(fleet, [a!, b!]);
     expect(inv.groups.host_box1).toEqual(['a']);
