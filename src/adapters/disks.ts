@@ -1,6 +1,6 @@
 // Disk files: qcow2 overlays on a base image, raw and qcow2 extra disks. Every file is created
 // under a temporary name and renamed into place, so a crash never leaves a half-made disk.
-import { open, rename, rm, chown, stat } from 'node:fs/promises';
+import { open, rename, rm, chmod, chown, lstat } from 'node:fs/promises';
 import { run } from './run.js';
 
 export interface ImageInfo {
@@ -16,6 +16,12 @@ export async function imageInfo(path: string): Promise<ImageInfo> {
   return { format: j.format, virtualSize: j['virtual-size'], ...(j['backing-filename'] && { backing: j['backing-filename'] }) };
 }
 
+/**
+ * Guest disks are readable by their owner only: root, and qemu's user once libvirt (or flakevirt,
+ * for files named only in QEMU arguments) hands a disk to it. No other local user reads a guest's data.
+ */
+export const DISK_MODE = 0o600;
+
 function tmpName(path: string): string {
   return `${path}.partial-${process.pid}`;
 }
@@ -26,6 +32,7 @@ export async function createOverlay(path: string, base: string, baseInfo: ImageI
   const size = Math.max(sizeBytes, baseInfo.virtualSize);
   try {
     await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', baseInfo.format, tmp, String(size)], `creating root overlay ${path}`);
+    await chmod(tmp, DISK_MODE);
     await rename(tmp, path);
   } finally {
     await rm(tmp, { force: true });
@@ -37,7 +44,7 @@ export async function createDisk(path: string, format: 'raw' | 'qcow2', sizeByte
   const tmp = tmpName(path);
   try {
     if (format === 'raw') {
-      const fh = await open(tmp, 'w', 0o660);
+      const fh = await open(tmp, 'wx', DISK_MODE);
       try {
         await fh.truncate(sizeBytes);
       } finally {
@@ -45,6 +52,7 @@ export async function createDisk(path: string, format: 'raw' | 'qcow2', sizeByte
       }
     } else {
       await run('qemu-img', ['create', '-q', '-f', 'qcow2', tmp, String(sizeBytes)], `creating disk ${path}`);
+      await chmod(tmp, DISK_MODE);
     }
     if (owner) await chown(tmp, owner.uid, owner.gid);
     await rename(tmp, path);
@@ -54,7 +62,7 @@ export async function createDisk(path: string, format: 'raw' | 'qcow2', sizeByte
 }
 
 export async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return lstat(path).then(() => true, () => false);
 }
 
 export async function removeFile(path: string): Promise<void> {

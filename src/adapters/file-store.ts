@@ -1,10 +1,11 @@
 // A local host's guest files: one directory per guest in the pool with a manifest, disks made by
 // qemu-img or ftruncate, Nix-built bases kept alive by GC roots in POOL/.gcroots.
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { checkOwnDir, ownDir } from './private-dir.js';
 import { dirname } from 'node:path';
 import { guestPaths, type GuestPaths } from '../render/paths.js';
 import { createDisk, createOverlay, exists, removeFile, type ImageInfo } from './disks.js';
-import { readManifest, removeGuestDir, removePartials, writeManifest, MANIFEST_VERSION } from './guest-dir.js';
+import { isOwnFile, readManifest, removeGuestDir, removePartials, writeManifest, MANIFEST_VERSION } from './guest-dir.js';
 import { parseLabel } from './host-facts.js';
 import { checkQemuCanReach } from './permissions.js';
 import type { GuestStore, Report } from './store.js';
@@ -20,7 +21,7 @@ export class FileStore implements GuestStore {
 
   /** The pool directory exists and qemu can traverse the path to it. */
   async ready(): Promise<void> {
-    await mkdir(this.pool, { recursive: true, mode: 0o755 });
+    ownDir(this.pool, 0o755);
     await checkQemuCanReach(this.pool, this.qemuLabel, 'pool');
   }
 
@@ -42,7 +43,8 @@ export class FileStore implements GuestStore {
   }
 
   async previousDisks(_guest: string, paths: GuestPaths): Promise<string[]> {
-    return ((await readManifest(paths))?.files ?? []).filter((f) => f !== paths.root && f !== paths.console);
+    // Only plain names in the guest's own directory: `up` deletes a previous disk the spec dropped.
+    return ((await readManifest(paths))?.files ?? []).filter((f) => f !== paths.root && f !== paths.console && isOwnFile(paths, f));
   }
 
   async prepare(guest: string, paths: GuestPaths, files: string[], report: Report): Promise<void> {
@@ -71,6 +73,8 @@ export class FileStore implements GuestStore {
 
   async removeGuest(guest: string, dir?: string): Promise<number> {
     const paths = guestPaths(dir ? dirname(dir) : this.pool, guest);
+    if (!(await exists(paths.dir))) return 0;
+    checkOwnDir(paths.dir); // never follow a planted symlink into someone else's files
     const manifest = await readManifest(paths);
     if (!manifest || manifest.guest !== guest) return 0;
     return (await removeGuestDir(paths, manifest)).length;

@@ -1,6 +1,7 @@
 // A guest's directory in the pool and its manifest: the list of files flakevirt made there.
 // The manifest is written before any disk, so `down` can always find and remove exactly those.
-import { mkdir, readFile, writeFile, rename, rm, rmdir, readdir } from 'node:fs/promises';
+import { readFile, writeFile, rename, rm, rmdir, readdir } from 'node:fs/promises';
+import { ownDir } from './private-dir.js';
 import { guestPaths, type GuestPaths } from '../render/paths.js';
 
 export const MANIFEST_VERSION = 1;
@@ -22,7 +23,7 @@ export async function readManifest(paths: GuestPaths): Promise<Manifest | undefi
 }
 
 export async function writeManifest(paths: GuestPaths, m: Manifest): Promise<void> {
-  await mkdir(paths.dir, { recursive: true, mode: 0o755 });
+  ownDir(paths.dir, 0o755); // a symlink or someone else's directory here is refused, never followed
   const tmp = `${paths.manifest}.partial-${process.pid}`;
   await writeFile(tmp, `${JSON.stringify(m, null, 2)}\n`);
   await rename(tmp, paths.manifest);
@@ -35,12 +36,18 @@ export async function removePartials(paths: GuestPaths): Promise<string[]> {
   return names;
 }
 
+/** A plain file name directly inside the guest's directory (no "..", no subdirectory). */
+export function isOwnFile(paths: GuestPaths, f: string): boolean {
+  const name = f.slice(paths.dir.length + 1);
+  return f.startsWith(`${paths.dir}/`) && /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name);
+}
+
 /** Deletes the files the manifest lists and the leftovers of interrupted creations, then the directory if empty. */
 export async function removeGuestDir(paths: GuestPaths, manifest: Manifest | undefined): Promise<string[]> {
   const files = new Set([...(manifest?.files ?? []), paths.console]);
   const removed: string[] = [];
   for (const f of files) {
-    if (!f.startsWith(`${paths.dir}/`)) continue; // never outside the guest's own directory
+    if (!isOwnFile(paths, f)) continue; // never outside the guest's own directory
     await rm(f, { force: true });
     removed.push(f);
   }

@@ -5,6 +5,7 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { privateDir, runtimeDir } from './private-dir.js';
+import { RefusedError } from '../errors.js';
 
 export interface Lock {
   release(): Promise<void>;
@@ -60,7 +61,7 @@ export async function lockGuest(uri: string, name: string, { timeoutMs = 15 * 60
       onWait?.(pid);
       told = true;
     }
-    if (Date.now() > deadline) throw new Error(`guest ${guest} is locked by flakevirt process ${pid}`);
+    if (Date.now() > deadline) throw new RefusedError(`${guest} is locked by flakevirt process ${pid}, still running after ${Math.round(timeoutMs / 60_000)} min; wait for it or stop it (kill ${pid})`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -2,26 +2,44 @@
 // 0700 when missing, and used only when it is a real directory (not a symlink) owned by this user
 // that no group or other user can write. flakevirt runs as root; a directory another user made or
 // can write would let that user steer it (plant a symlink, a lock, a cache entry).
-import { lstatSync, mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { RefusedError } from '../errors.js';
 
 /** Makes `dir` (and missing parents, 0700) and checks it; returns it. Throws RefusedError naming the fix. */
 export function privateDir(dir: string): string {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  checkPrivateDir(dir);
+  return ownDir(dir, 0o700);
+}
+
+/**
+ * Makes `dir` with `mode` when missing (0755 where qemu must pass through: the pool, guest
+ * directories) and checks it and its parent: see checkOwnDir.
+ */
+export function ownDir(dir: string, mode: number): string {
+  mkdirSync(dir, { recursive: true, mode });
+  checkOwnDir(dir);
   return dir;
 }
 
-/** Refuses a directory that is a symlink, someone else's, or writable by group or others. */
-export function checkPrivateDir(dir: string): void {
-  const st = lstatSync(dir);
+/**
+ * Refuses a directory that is a symlink, someone else's, or writable by group or others, and one
+ * whose parent another user could rename it out of (writable by others without the sticky bit).
+ */
+export function checkOwnDir(dir: string): void {
   const uid = process.getuid?.() ?? 0;
+  const st = lstatSync(dir);
   const why = st.isSymbolicLink() ? 'is a symbolic link'
     : !st.isDirectory() ? 'is not a directory'
       : st.uid !== uid ? `belongs to uid ${st.uid}, not to uid ${uid} who runs flakevirt`
         : (st.mode & 0o022) !== 0 ? `can be written by ${st.mode & 0o020 ? 'its group' : 'other users'} (mode ${(st.mode & 0o777).toString(8)})`
           : undefined;
-  if (why) throw new RefusedError(`${dir} ${why}; flakevirt keeps its own state there and will not use it. Remove it (flakevirt makes it again, mode 0700) or fix its owner and mode`);
+  if (why) throw new RefusedError(`${dir} ${why}; flakevirt keeps its own files there and will not use it. Remove it (flakevirt makes it again) or fix its owner and mode`);
+  const parent = dirname(dir);
+  if (parent === dir) return;
+  const p = statSync(parent);
+  if ((p.uid !== uid && p.uid !== 0) || ((p.mode & 0o022) !== 0 && (p.mode & 0o1000) === 0)) {
+    throw new RefusedError(`${dir} is in ${parent}, which ${p.uid !== uid && p.uid !== 0 ? `belongs to uid ${p.uid}` : `others can write (mode ${(p.mode & 0o7777).toString(8)}, no sticky bit)`}: another user could swap ${dir} for something else. Put it in a directory only root can write`);
+  }
 }
 
 /** flakevirt's per-user runtime directory (locks): /run/flakevirt for root, else $XDG_RUNTIME_DIR/flakevirt. */

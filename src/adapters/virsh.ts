@@ -68,8 +68,13 @@ export class Virsh {
 
   async poolCreateDir(pool: string, target: string): Promise<void> {
     await this.call(['pool-define-as', pool, 'dir', '--target', target], `defining storage pool ${pool} at ${target}`);
-    await this.call(['pool-build', pool], `building storage pool ${pool}`);
+    await this.poolBuild(pool);
     await this.call(['pool-autostart', pool], `marking storage pool ${pool} autostart`);
+  }
+
+  /** Makes a directory pool's target directory when it is missing (nothing when it is there). */
+  async poolBuild(pool: string): Promise<void> {
+    await this.call(['pool-build', pool], `building storage pool ${pool}`);
   }
 
   async poolStart(pool: string): Promise<void> {

@@ -52,6 +52,8 @@ export class VolumeStore implements GuestStore {
     const active = await this.volumes().then(() => true, () => false);
     if (!active) {
       this.listing = undefined;
+      // A pool defined earlier (or inherited) whose directory is gone: build makes it, start then works.
+      await this.virsh.poolBuild(POOL_NAME);
       await this.virsh.poolStart(POOL_NAME);
     }
   }

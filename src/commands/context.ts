@@ -3,7 +3,7 @@ import { existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NoSpecError, RefusedError, SpecError } from '../errors.js';
 import type { Fleet, Host } from '../model.js';
-import { isLocalUri, jumpFromUri } from '../hosts.js';
+import { connectIssues, isLocalUri, jumpFromUri } from '../hosts.js';
 import { DEFAULTS } from '../spec/defaults.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { findSpec } from '../spec/find.js';
@@ -50,6 +50,8 @@ export async function loadFleetIfAny(opts: GlobalOptions, { allowExample = false
 export function hostsFor(opts: GlobalOptions, fleet?: Fleet): Host[] {
   if (!fleet) {
     const connect = opts.connect ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULTS.connect;
+    const issues = opts.connect !== undefined ? connectIssues(opts.connect, '--connect') : [];
+    if (issues.length) throw new SpecError(issues, 'bad --connect');
     const local = isLocalUri(connect);
     const jump = jumpFromUri(connect);
     return [{ name: DEFAULTS.hostName, connect, local, pool: local ? DEFAULTS.pool : DEFAULTS.remotePool, ...(jump && { jump }) }];

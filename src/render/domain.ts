@@ -2,6 +2,7 @@
 // base image come in as arguments.
 import type { Disk, Fleet, Guest, NvmeDisk, VirtioDisk } from '../model.js';
 import { xmlEscape as x } from '../escape/xml.js';
+import { SpecError } from '../errors.js';
 import { qemuOptions } from '../escape/qemu.js';
 import { buildXml, parseXml, type XmlNode } from './xml.js';
 import type { GuestPaths } from './paths.js';
@@ -40,7 +41,7 @@ export function renderDomain(input: DomainInput): string {
   const { fleet, guest, host, base, paths, templateText } = input;
   const tree = parseXml(templateText);
   const domain = tree.domain as XmlNode | undefined;
-  if (!domain || typeof domain !== 'object') throw new Error('domain template has no <domain> element');
+  if (!domain || typeof domain !== 'object') throw new SpecError([{ path: `guests.${guest.name}.template`, message: `${guest.template} has no <domain> element; start from a copy of domain-templates/q35.xml` }], 'bad domain template');
   const state = guestState(fleet, guest, base, host, templateText);
 
   domain['@_type'] = host.domainType;

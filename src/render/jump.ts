@@ -3,6 +3,7 @@
 import type { Jump } from '../model.js';
 import { jumpTarget } from '../hosts.js';
 import { shellWord } from '../escape/shell.js';
+import { SpecError } from '../errors.js';
 
 /** ssh options for the hop to the host itself. */
 export function jumpOptions(j: Jump): string[] {
@@ -18,7 +19,7 @@ export function jumpOptions(j: Jump): string[] {
 export function proxyCommand(j: Jump): string {
   for (const v of [j.host, j.user ?? '', j.keyFile ?? '']) {
     // % is ssh's token marker and " closes Ansible's quoting: neither can be escaped on every layer.
-    if (/["%\\\u0000-\u001f]/.test(v)) throw new Error(`cannot use ${JSON.stringify(v)} in an ssh ProxyCommand; rename it or set hosts.<name>.jump`);
+    if (/["%\\\u0000-\u001f]/.test(v)) throw new SpecError([{ path: 'hosts', message: `cannot use ${JSON.stringify(v)} in an ssh ProxyCommand; rename it or set hosts.<name>.jump` }], 'cannot reach a host through ssh');
   }
   return ['ssh', '-W', '%h:%p', ...jumpOptions(j), jumpTarget(j)].map((w) => (w === '%h:%p' ? w : shellWord(w))).join(' ');
 }

@@ -1,10 +1,11 @@
 // The guests as ssh_config Host blocks. Pure.
 import type { Fleet, Host } from '../model.js';
 import { jumpOptions } from './jump.js';
+import { SpecError } from '../errors.js';
 
 /** One ssh_config value: quoted when it has spaces; quotes and control characters are refused. */
 export function sshConfigValue(v: string): string {
-  if (/["\u0000-\u001f]/.test(v)) throw new Error(`cannot write ${JSON.stringify(v)} into ssh_config`);
+  if (/["\u0000-\u001f]/.test(v)) throw new SpecError([{ path: '', message: `cannot write ${JSON.stringify(v)} into ssh_config (no quotes or control characters there); change it in the spec` }], 'cannot render ssh_config');
   return /\s/.test(v) ? `"${v}"` : v;
 }
 

@@ -7,8 +7,9 @@ import { SpecError, type SpecIssue } from '../errors.js';
 import type { Fleet, Warning } from '../model.js';
 import { BUILTIN_TEMPLATES } from './defaults.js';
 import { SSH_PUBLIC_KEY } from './ssh-key.js';
+import { connectIssues } from '../hosts.js';
 import { packagePath } from '../package-root.js';
-import { cacheDir, checkPrivateDir, privateDir } from '../adapters/private-dir.js';
+import { cacheDir, checkOwnDir, privateDir } from '../adapters/private-dir.js';
 
 export { SPEC_FILE, findSpec } from './find.js';
 
@@ -67,7 +68,7 @@ export function specCachePath(specPath: string): string {
 async function readCache(specPath: string, key: string): Promise<SpecCache | undefined> {
   const file = specCachePath(specPath);
   try {
-    checkPrivateDir(dirname(file));
+    checkOwnDir(dirname(file));
   } catch {
     return undefined; // not ours: never trusted (writeCache says why)
   }
@@ -121,6 +122,7 @@ async function validate(text: string, path: string, key: string, { connect, defa
       issues.push({ path: `sshKeyFiles.${i}`, message: `cannot read ${f} (${(e as NodeJS.ErrnoException).code}); create it with ssh-keygen or remove it from sshKeyFiles` });
     }
   }
+  if (connect !== undefined) issues.push(...connectIssues(connect, '--connect'));
   if (connect !== undefined && parsed.spec.hosts) {
     issues.push({ path: '--connect', message: 'the spec lists hosts:, each with its own connect:; use --host NAME to work on one of them' });
   }

@@ -5,6 +5,7 @@ import { parseDevice, firstGap, type DeviceRef } from './devices.js';
 import { parseSize, formatSize, MiB, TiB } from './units.js';
 import { macFor } from '../render/identity.js';
 import { BUILTIN_TEMPLATES, DEFAULTS } from './defaults.js';
+import { connectIssues, jumpIssues } from '../hosts.js';
 
 const NVME_ONLY = ['mdts', 'atomic', 'nawun', 'nawupf', 'zoned'] as const;
 const VIRTIO_ONLY = ['discard', 'queues'] as const;
@@ -38,7 +39,11 @@ export function checkRules(spec: RawSpec): RuleResult {
   }
   checkHosts(spec, issues);
   if (Object.keys(spec.guests).length === 0) issues.push({ path: 'guests', message: 'no guests; add at least one under guests:' });
-  for (const [i, p] of (spec.sshKeyFiles ?? []).entries()) if (!p.endsWith('.pub')) issues.push({ path: `sshKeyFiles.${i}`, message: `"${p}" does not end in .pub; name the public key, never the private one` });
+  for (const [i, p] of (spec.sshKeyFiles ?? []).entries()) {
+    if (!p.endsWith('.pub')) issues.push({ path: `sshKeyFiles.${i}`, message: `"${p}" does not end in .pub; name the public key, never the private one` });
+    // ssh_config and Ansible's ssh arguments cannot carry these (and ssh expands % in IdentityFile).
+    if (/["%\\]/.test(p)) issues.push({ path: `sshKeyFiles.${i}`, message: `"${p}" has a character ssh_config and Ansible cannot pass on (" % \\); move the key to a plainer path` });
+  }
   return { issues, warnings };
 }
 
@@ -49,7 +54,18 @@ function checkHosts(spec: RawSpec, issues: SpecIssue[]): void {
     issues.push({ path: 'connect', message: `connect: and hosts: are both given; move the URI into hosts: (e.g. hosts: { ${DEFAULTS.hostName}: { connect: ${spec.connect} } })` });
   }
   if (spec.hosts && names.length === 0) issues.push({ path: 'hosts', message: 'no hosts; list at least one, or leave hosts: out for the single host at connect:' });
-  for (const [name, h] of Object.entries(spec.hosts ?? {})) sizeRange(`hosts.${name}.memory`, h.memory, 128 * MiB, 64 * TiB, issues);
+  for (const [name, h] of Object.entries(spec.hosts ?? {})) {
+    sizeRange(`hosts.${name}.memory`, h.memory, 128 * MiB, 64 * TiB, issues);
+    issues.push(...connectIssues(h.connect, `hosts.${name}.connect`));
+    if (typeof h.jump === 'string') issues.push(...jumpIssues(h.jump, `hosts.${name}.jump`));
+  }
+  if (spec.connect !== undefined) issues.push(...connectIssues(spec.connect, 'connect'));
+  // (libvirt's test driver gives each connection a private instance: test:// URIs may repeat.)
+  const uris = Object.entries(spec.hosts ?? {}).filter(([, h]) => !h.connect.startsWith('test:')).map(([n, h]) => [n, h.connect] as const);
+  for (const [i, [n, c]] of uris.entries()) {
+    const twin = uris.slice(0, i).find(([, c2]) => c2 === c);
+    if (twin) issues.push({ path: `hosts.${n}.connect`, message: `${c} is host ${twin[0]}'s URI too; one libvirt host is one entry (two would place guests twice on it)` });
+  }
   for (const [name, g] of Object.entries(spec.guests)) {
     if (g.host !== undefined && !names.includes(g.host)) {
       issues.push({ path: `guests.${name}.host`, message: `no host named "${g.host}"; known hosts: ${names.join(', ')}${spec.hosts ? '' : ' (add a hosts: section to name more)'}` });

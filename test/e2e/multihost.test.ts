@@ -89,6 +89,9 @@ guests:
         h.virsh('net-update', 'default', 'add', 'ip-dhcp-host', `<host mac='${macFor(g)}' ip='${COLLIDING_IP}'/>`, '--live', '--config');
       }
     }
+    // box2 has a pool "flakevirt" defined whose directory does not exist (as one inherited or left
+    // behind would): up builds it before starting it.
+    box2!.virsh('pool-define-as', 'flakevirt', 'dir', '--target', '/var/lib/libvirt/flakevirt');
     const r = fv('up', '--timeout', '120');
     expect(r.status, r.stderr).toBe(0);
     for (const g of GUESTS) expect(r.stdout).toMatch(new RegExp(`^${g}\\s+${placed[g]}\\s+${COLLIDING_IP.replaceAll('.', '\\.')}\\s+created`, 'm'));
