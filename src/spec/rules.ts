@@ -93,6 +93,11 @@ function checkGuest(at: string, g: RawGuest, issues: SpecIssue[], warnings: Spec
     if (mp === '/' || mp.endsWith('/') || mp.includes('//') || mp.split('/').includes('.')) {
       issues.push({ path: p, message: `mount point "${mp}" must be a normalised absolute path other than "/", e.g. /mnt/test` });
     }
+    // flakevirt creates every extra disk empty: a mount with no way to make its filesystem would fail
+    // at boot, and a failed local mount sends NixOS to emergency mode.
+    if (!s.autoFormat && (s.mkfsArgs ?? []).length === 0) {
+      issues.push({ path: p, message: `${s.device ?? 'the disk'} is created empty, so nothing could mount it at boot (NixOS would stop in emergency mode); add autoFormat: true (systemd makes a ${s.fsType ?? 'filesystem'} on first boot) or mkfsArgs: [...] (mkfs.${s.fsType ?? 'FSTYPE'} with those arguments, once)` });
+    }
     if (s.autoFormat && (s.mkfsArgs ?? []).length > 0) {
       issues.push({ path: p, message: 'autoFormat and mkfsArgs cannot be used together (nixos-flake rejects it): keep mkfsArgs to format once with those arguments, or autoFormat: true to let systemd format it' });
     }

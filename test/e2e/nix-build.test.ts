@@ -25,8 +25,8 @@ function writeSpec(n3Profiles = '[devel, monitoring]'): void {
 sshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIStub run-${RUN}"]
 defaults: { memory: 512MiB, vcpus: 1, diskSize: 256MiB }
 guests:
-  n1: { testSuites: [fstests], storage: { /mnt/test: { device: /dev/vdb, size: 16MiB, fsType: xfs } } }
-  n2: { testSuites: [fstests], storage: { /mnt/test: { device: /dev/vdb, size: 16MiB, fsType: xfs } } }
+  n1: { testSuites: [fstests], storage: { /mnt/test: { device: /dev/vdb, size: 16MiB, fsType: xfs, autoFormat: true } } }
+  n2: { testSuites: [fstests], storage: { /mnt/test: { device: /dev/vdb, size: 16MiB, fsType: xfs, autoFormat: true } } }
   n3: { profiles: ${n3Profiles} }
 `);
 }
