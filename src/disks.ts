@@ -5,6 +5,8 @@ import type { GuestPaths } from './render/paths.js';
 
 export interface DiskRecord {
   device: string;
+  /** flakevirt's path in the guest (/dev/flakevirt/NAME): use this one. */
+  guestPath: string;
   byId: string;
   bus: 'nvme' | 'virtio';
   serial: string;
@@ -33,6 +35,7 @@ export function diskRecords(guest: Guest, paths: GuestPaths): DiskRecord[] {
       : null;
     return {
       device: d.device,
+      guestPath: d.guestPath,
       byId: d.byId,
       bus: d.bus,
       serial: d.serial,

@@ -19,8 +19,10 @@ interface DiskBase {
   format: DiskFormat;
   logicalBlockSize?: number;
   physicalBlockSize?: number;
-  /** Stable path inside the guest (udev by-id), used by the NixOS config instead of probe-order names. */
+  /** udev's by-id path inside the guest (stock rules), for reference. */
   byId: string;
+  /** flakevirt's path inside the guest (/dev/flakevirt/NAME, from its udev rule): what mounts use. */
+  guestPath: string;
   /** Mount point when the disk comes from `storage:`. */
   mountPoint?: string;
 }

@@ -2,7 +2,7 @@
 // nix-command and flakes are enabled on every call, so a stock nix.conf works.
 import { execa } from 'execa';
 import { mkdir, readlink, rm, symlink, readdir } from 'node:fs/promises';
-import { ToolError } from '../errors.js';
+import { SpecError, ToolError } from '../errors.js';
 import { run } from './run.js';
 
 const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
@@ -14,6 +14,32 @@ export async function nixVersion(): Promise<string> {
 /** `nix flake lock` (keeps flake.lock; `update` re-pins the nixos-flake input). */
 export async function lockFlake(dir: string, { update = false } = {}): Promise<void> {
   await run('nix', [...FEATURES, 'flake', 'lock', `path:${dir}`, ...(update ? ['--update-input', 'nixos-flake'] : [])], `locking ${dir}/flake.nix`);
+}
+
+/** nix's own words for trouble that is not in the configuration: fetching, the store, the daemon. */
+const INFRASTRUCTURE = /unable to download|Could not resolve|cannot connect|HTTP error|Failed to connect|error: getting status of '\/nix|cannot open connection|out of disk|No space left|error: opening lock file|while fetching|git(hub)? .*(failed|error)/i;
+
+/**
+ * `nix eval` of the image's drvPath: the whole configuration evaluated (modules, overlay,
+ * assertions), nothing built. Seconds, where the build is minutes on a real host. An evaluation
+ * error is the configuration's, so SpecError (exit 2) naming the guest with nix's message; trouble
+ * fetching or with the store stays a ToolError (exit 1).
+ */
+export async function evalImage(dir: string, guest: string): Promise<string> {
+  try {
+    return (await run('nix', [...FEATURES, 'eval', '--raw', `path:${dir}#packages.x86_64-linux.image.drvPath`], `evaluating the NixOS configuration of ${guest}`)).trim();
+  } catch (e) {
+    if (!(e instanceof ToolError) || INFRASTRUCTURE.test(e.stderr)) throw e;
+    const message = nixErrorLines(e.stderr);
+    throw new SpecError([{ path: `guests.${guest}`, message: `its NixOS configuration does not evaluate (${dir}/default.nix, from the spec):\n${message}` }], `${guest}: nix evaluation failed`);
+  }
+}
+
+/** nix's error without the trace noise: from the first "error:" on, bounded. */
+export function nixErrorLines(stderr: string): string {
+  const lines = stderr.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split('\n');
+  const from = Math.max(0, lines.findIndex((l) => /^\s*error:/.test(l)));
+  return lines.slice(from).filter((l) => l.trim()).slice(0, 30).map((l) => `      ${l}`).join('\n');
 }
 
 /** `nix build path:DIR#image --out-link DIR/result`; streams nix's stderr lines to `onLine`; returns the store path. */

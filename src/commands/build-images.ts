@@ -8,7 +8,7 @@ import type { Fleet, Guest } from '../model.js';
 import type { BaseImage } from '../render/state.js';
 import { renderNix, GUEST_LIBRARY_FILE } from '../render/nix.js';
 import { buildGroups } from '../render/build-group.js';
-import { buildImage, lockFlake, nixVersion, pointAt } from '../adapters/nix.js';
+import { buildImage, evalImage, lockFlake, nixVersion, pointAt } from '../adapters/nix.js';
 import { packagePath } from '../package-root.js';
 import type { Progress } from './runner.js';
 
@@ -18,6 +18,11 @@ export interface BuiltImage {
   /** What happened: "built", "up to date" (no nix work), or "shared with GUEST". */
   how: string;
   sharedWith: string[];
+}
+
+/** `build --check`: the configuration evaluated, nothing built. */
+export class CheckedOnly {
+  readonly how = 'evaluates';
 }
 
 interface BuildRecord {
@@ -44,7 +49,20 @@ async function writeIfChanged(file: string, text: string): Promise<boolean> {
 export async function buildImages(
   fleet: Fleet, specDir: string, guests: Guest[], progressOf: (guest: string) => Progress, { update = false } = {},
 ): Promise<Map<string, BuiltImage | Error>> {
-  const out = new Map<string, BuiltImage | Error>();
+  return (await processGroups(fleet, specDir, guests, progressOf, { update, checkOnly: false })) as Map<string, BuiltImage | Error>;
+}
+
+/** `build --check`: render, lock and evaluate each distinct configuration, build nothing. */
+export function checkImages(
+  fleet: Fleet, specDir: string, guests: Guest[], progressOf: (guest: string) => Progress, { update = false } = {},
+): Promise<Map<string, BuiltImage | Error | CheckedOnly>> {
+  return processGroups(fleet, specDir, guests, progressOf, { update, checkOnly: true });
+}
+
+async function processGroups(
+  fleet: Fleet, specDir: string, guests: Guest[], progressOf: (guest: string) => Progress, { update, checkOnly }: { update: boolean; checkOnly: boolean },
+): Promise<Map<string, BuiltImage | Error | CheckedOnly>> {
+  const out = new Map<string, BuiltImage | Error | CheckedOnly>();
   const groups = buildGroups(fleet, guests);
   if (!groups.length) return out;
   const library = await readFile(packagePath('nix', 'flakevirt-guest.nix'), 'utf8');
@@ -86,6 +104,14 @@ export async function buildImages(
         how = 'up to date';
         progress(`image up to date (${storePath}), no nix work`);
       } else {
+        // Evaluate first: a configuration error shows in seconds, before minutes of building.
+        progress('evaluating the configuration (nix eval of the image\'s drvPath)');
+        await evalImage(dir, group.builder.name);
+        if (checkOnly) {
+          out.set(group.builder.name, new CheckedOnly());
+          for (const g of group.guests.slice(1)) out.set(g.name, new CheckedOnly());
+          return;
+        }
         progress('building with nix');
         storePath = await buildImage(dir, (line) => progress(`nix: ${line}`));
         await writeFile(recordFile, `${JSON.stringify({ fingerprint, storePath } satisfies BuildRecord, null, 2)}\n`);

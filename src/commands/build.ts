@@ -1,12 +1,14 @@
 // flakevirt build [GUEST...] [--update]: render, lock and build the guests' images through Nix.
 import { SpecError } from '../errors.js';
 import { loadFleet, pickGuests, print, printJson, type GlobalOptions } from './context.js';
-import { buildImages, configDir } from './build-images.js';
+import { buildImages, checkImages, CheckedOnly, configDir } from './build-images.js';
 import { ProgressView } from './progress-view.js';
 
 export interface BuildOptions extends GlobalOptions {
   guests?: string[];
   update?: boolean;
+  /** Evaluate each configuration (nix eval of the image's drvPath), build nothing. */
+  check?: boolean;
 }
 
 export async function buildCommand(opts: BuildOptions): Promise<void> {
@@ -15,7 +17,7 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
   if (!guests.length) throw new SpecError([{ path: 'guests', message: 'no guest to build: every chosen guest has image: (a prebuilt base)' }], 'nothing to build');
   const view = new ProgressView(opts.json);
   await view.start();
-  const built = await buildImages(fleet, dir, guests, (name) => view.for(name), { update: opts.update ?? false });
+  const built = await (opts.check ? checkImages : buildImages)(fleet, dir, guests, (name) => view.for(name), { update: opts.update ?? false });
   for (const g of guests) {
     const b = built.get(g.name);
     view.end(g.name, b instanceof Error ? 'failed' : b?.how ?? '');
@@ -23,14 +25,15 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
   view.finish();
   const rows = guests.map((g) => {
     const b = built.get(g.name)!;
-    return b instanceof Error
-      ? { name: g.name, ok: false, error: b.message, dir: configDir(dir, g.name) }
-      : { name: g.name, ok: true, image: b.base.path, storePath: b.storePath, how: b.how, sharedWith: b.sharedWith, dir: configDir(dir, g.name) };
+    if (b instanceof Error) return { name: g.name, ok: false, error: b.message, dir: configDir(dir, g.name), spec: b instanceof SpecError };
+    if (b instanceof CheckedOnly) return { name: g.name, ok: true, how: b.how, dir: configDir(dir, g.name) };
+    return { name: g.name, ok: true, image: b.base.path, storePath: b.storePath, how: b.how, sharedWith: b.sharedWith, dir: configDir(dir, g.name) };
   });
-  if (rows.some((r) => !r.ok)) process.exitCode = 1;
+  // An evaluation error is in what the spec asked for (exit 2); any other failure is the build's (1).
+  if (rows.some((r) => !r.ok)) process.exitCode = rows.some((r) => !r.ok && !('spec' in r && r.spec)) ? 1 : 2;
   if (opts.json) return printJson(rows);
   const w = Math.max(...rows.map((r) => r.name.length));
   const hw = Math.max(...rows.map((r) => (r.how ?? 'failed').length));
-  for (const r of rows) print(`${r.name.padEnd(w)}  ${r.ok ? `${(r.how ?? '').padEnd(hw)}  ${r.image}` : 'failed'}`);
+  for (const r of rows) print(`${r.name.padEnd(w)}  ${r.ok ? `${(r.how ?? '').padEnd(hw)}  ${'image' in r ? r.image : r.dir}` : 'failed'}`);
   for (const r of rows) if (!r.ok) process.stderr.write(`flakevirt: ${r.name}: ${r.error}\n`);
 }

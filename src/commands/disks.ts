@@ -32,7 +32,7 @@ export async function disksCommand(opts: DisksOptions): Promise<void> {
       if (d.mdts !== null) geo.push(`mdts ${d.mdts}`);
       if (d.atomic) geo.push(`atomic ${JSON.stringify(d.atomic)}`);
       if (d.zoned) geo.push(`zoned ${formatSize(d.zoned.zoneSizeBytes)} zones`);
-      print(`  ${d.device.padEnd(13)} ${d.bus.padEnd(6)} ${d.nsid !== null ? `ns ${d.nsid} of ${d.controller}` : 'virtio-blk'}  ${d.byId}`);
+      print(`  ${d.device.padEnd(13)} ${d.bus.padEnd(6)} ${d.nsid !== null ? `ns ${d.nsid} of ${d.controller}` : 'virtio-blk'}  in the guest: ${d.guestPath} (also ${d.byId})`);
       print(`  ${''.padEnd(13)} ${geo.join(', ')}${d.mountPoint ? ` → ${d.mountPoint} (${d.fsType})` : ''}; host ${d.hostFile}`);
     }
   }

@@ -11,7 +11,8 @@ export const commands: CommandModule[] = [
   {
     command: 'build [guests..]',
     describe: 'render, lock and build the guests\' NixOS images through Nix (guests without image:)',
-    builder: (y) => guestsArg(y).option('update', { type: 'boolean', describe: 're-pin the nixos-flake input (nix flake lock --update-input)' }),
+    builder: (y) => guestsArg(y).option('update', { type: 'boolean', describe: 're-pin the nixos-flake input (nix flake lock --update-input)' })
+      .option('check', { type: 'boolean', describe: 'only evaluate each configuration (nix eval of the image drvPath): seconds, where a build takes minutes' }),
     handler: async (a) => (await import('./build.js')).buildCommand(a as never),
   },
   {

@@ -7,6 +7,7 @@ import { qemuOptions } from '../escape/qemu.js';
 import { buildXml, parseXml, type XmlNode } from './xml.js';
 import type { GuestPaths } from './paths.js';
 import { uuidFor } from './identity.js';
+import { udevRules } from './udev.js';
 import { fingerprint, guestState, type BaseImage, type HostFacts } from './state.js';
 
 export const METADATA_NS = 'http://flakevirt.dev/xmlns/guest/1';
@@ -114,7 +115,9 @@ export function renderDomain(input: DomainInput): string {
  * The systemd credentials a guest gets through SMBIOS OEM strings (systemd.system-credentials(7)):
  * its hostname, and when the spec has keys, `ssh.authorized_keys.root` (what systemd's provision
  * tmpfiles install as root's authorized_keys) plus `flakevirt.user`, the account the same keys log
- * in to. Prebuilt images and the tiny test guest read them; NixOS guests get both from Nix as well.
+ * in to; `flakevirt.udev-rules`, the rule that makes /dev/flakevirt/NAME for each extra disk
+ * (render/udev.ts). Prebuilt images and the tiny test guest read them; NixOS guests get all of it from
+ * Nix as well.
  */
 export function credentials(fleet: Fleet, guest: Guest): string[] {
   const out = [`io.systemd.credential:system.hostname=${guest.name}`];
@@ -122,6 +125,8 @@ export function credentials(fleet: Fleet, guest: Guest): string[] {
     out.push(`io.systemd.credential.binary:ssh.authorized_keys.root=${Buffer.from(`${fleet.sshKeys.join('\n')}\n`).toString('base64')}`);
     out.push(`io.systemd.credential:flakevirt.user=${fleet.user}`);
   }
+  const rules = udevRules(guest);
+  if (rules) out.push(`io.systemd.credential.binary:flakevirt.udev-rules=${Buffer.from(rules).toString('base64')}`);
   return out;
 }
 

@@ -27,6 +27,17 @@ export function virtioById(serial: string): string {
   return `/dev/disk/by-id/virtio-${serial}`;
 }
 
+/**
+ * flakevirt's own path for a disk inside the guest: /dev/flakevirt/nvme0n1, /dev/flakevirt/vdb. A udev
+ * rule flakevirt renders (render/udev.ts) links it to the disk with that serial (and namespace id),
+ * whatever name the kernel gave it: NVMe controllers and namespaces are probed asynchronously, so
+ * kernel names move between boots. It also avoids nixos-flake's storage unit names going wrong for
+ * by-id paths (their "-" becomes "\x2d", which a store path name cannot hold).
+ */
+export function guestPathFor(name: string): string {
+  return `/dev/flakevirt/${name}`;
+}
+
 /** A stable domain UUID from the guest name: redefining a domain needs the UUID it was defined with. */
 export function uuidFor(guest: string): string {
   const h = createHash('sha256').update(`flakevirt-uuid:${guest}`).digest();

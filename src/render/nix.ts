@@ -1,6 +1,7 @@
 // Model → the Nix files of one guest's configuration directory (flake.nix, default.nix). Pure.
 import type { Fleet, Guest, Mount } from '../model.js';
 import { nixAttr, nixString, nixStringList } from '../escape/nix.js';
+import { udevRules } from './udev.js';
 
 /** File name the shared library (nix/flakevirt-guest.nix) is copied to inside each guest directory. */
 export const GUEST_LIBRARY_FILE = 'flakevirt.nix';
@@ -26,9 +27,9 @@ function renderFlake(fleet: Fleet, guest: Guest): string {
   description = ${nixString(`flakevirt guest ${guest.name}`)};
   inputs.nixos-flake.url = ${nixString(flakeUrl(fleet.nixosFlake))};
   inputs.nixpkgs.follows = "nixos-flake/nixpkgs";
-  outputs = { self, nixos-flake, nixpkgs }:
+  outputs = { self, nixos-flake, nixpkgs }@inputs:
     import ./${GUEST_LIBRARY_FILE} {
-      inherit nixos-flake nixpkgs;
+      inherit nixos-flake nixpkgs inputs;
       name = ${nixString(guest.name)};
       diskSizeMiB = ${mib};
       module = ./default.nix;
@@ -55,6 +56,11 @@ function renderConfig(fleet: Fleet, guest: Guest): string {
     `  users.users.root.openssh.authorizedKeys.keys = ${keys};`,
     `  users.users.${nixAttr(fleet.user)}.openssh.authorizedKeys.keys = ${keys};`,
   ];
+  const rules = udevRules(guest);
+  if (rules) {
+    lines.push('  # /dev/flakevirt/<name> for every extra disk, by serial: kernel names move between boots.');
+    lines.push(`  services.udev.extraRules = ${nixString(rules)};`);
+  }
   if (guest.mounts.length) {
     lines.push('  nixos-flake.storage = {', ...guest.mounts.flatMap(renderMount), '  };');
   }

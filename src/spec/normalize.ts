@@ -5,7 +5,7 @@ import { isLocalUri, jumpFromUri, parseJump } from '../hosts.js';
 import { DEFAULTS } from './defaults.js';
 import { parseDevice } from './devices.js';
 import { parseSize } from './units.js';
-import { macFor, nvmeById, nvmeSerial, virtioById, virtioSerial } from '../render/identity.js';
+import { guestPathFor, macFor, nvmeById, nvmeSerial, virtioById, virtioSerial } from '../render/identity.js';
 
 function bytes(v: string | number): number {
   const r = parseSize(v);
@@ -109,7 +109,7 @@ function layout(g: RawGuest): { disks: Disk[]; mounts: Mount[] } {
       return {
         ...common,
         ...(lbs !== undefined && { logicalBlockSize: lbs, physicalBlockSize: lbs }),
-        bus: 'nvme', controller: ref.controller, nsid: ref.nsid, serial, byId: nvmeById(serial, ref.nsid),
+        bus: 'nvme', controller: ref.controller, nsid: ref.nsid, serial, byId: nvmeById(serial, ref.nsid), guestPath: guestPathFor(ref.name),
         ...(wide.mdts !== undefined && { mdts: wide.mdts }),
         ...(wide.atomic !== undefined && { atomic: wide.atomic }),
         ...(decl.nawun !== undefined && { nawun: decl.nawun }),
@@ -125,14 +125,14 @@ function layout(g: RawGuest): { disks: Disk[]; mounts: Mount[] } {
       };
     }
     const serial = decl.serial ?? virtioSerial(ref.name);
-    return { ...common, bus: 'virtio', serial, byId: virtioById(serial), discard: decl.discard ?? true, ...(decl.queues !== undefined && { queues: decl.queues }) };
+    return { ...common, bus: 'virtio', serial, byId: virtioById(serial), guestPath: guestPathFor(ref.name), discard: decl.discard ?? true, ...(decl.queues !== undefined && { queues: decl.queues }) };
   });
   disks.sort(diskOrder);
   const byDevice = new Map(disks.map((x) => [x.device, x]));
   const mounts: Mount[] = Object.entries(g.storage ?? {})
     .map(([mountPoint, s]) => ({
       mountPoint,
-      device: byDevice.get(s.device)!.byId,
+      device: byDevice.get(s.device)!.guestPath,
       fsType: s.fsType,
       options: s.options ?? [],
       mkfsArgs: s.mkfsArgs ?? [],

@@ -1,15 +1,16 @@
-// flakevirt build with the real nix CLI, offline, on fixture flakes standing in for nixos-flake and
-// nixpkgs (test/fixtures/nix). Needs root (Debian's nix-bin writes /nix/store as root).
+// flakevirt build with the real nix CLI, offline, on the real nixos-flake and nixpkgs' real lib
+// (../shared/upstream) with the nixpkgs stand-in (test/fixtures/nix/nixpkgs-standin). Needs root
+// (Debian's nix-bin writes /nix/store as root).
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, readlinkSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { missing } from '../helpers/tools.js';
-import { nixFixture, type NixFixture } from '../helpers/nix.js';
+import { nixFixture, upstreamMissing, type NixFixture } from '../helpers/nix.js';
 
-const skip = process.getuid?.() !== 0 ? 'nix builds need root here (single-user nix-bin)' : missing('nix', 'qemu-img');
-if (skip && process.getuid?.() !== 0) process.stderr.write(`skipped: ${skip}\n`);
+const skip = process.getuid?.() !== 0 ? 'nix builds need root here (single-user nix-bin)' : missing('nix', 'qemu-img') ?? upstreamMissing();
+if (skip) process.stderr.write(`skipped: ${skip}\n`);
 const CLI = join(REPO_ROOT, 'dist', 'cli.js');
 let fx: NixFixture;
 /** Makes this run's derivations new to the store, so nix really builds them. */
@@ -20,7 +21,7 @@ function flakevirt(...args: string[]) {
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...fx.env }, cwd: fx.dir });
 }
 
-function writeSpec(n3Profiles = '[devel, monitoring]'): void {
+function writeSpec(n3Profiles = '[devel, build-tools]'): void {
   writeFileSync(spec, `nixosFlake: ${fx.nixosFlake}
 sshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIStub run-${RUN}"]
 defaults: { memory: 512MiB, vcpus: 1, diskSize: 256MiB }
@@ -47,7 +48,9 @@ describe.skipIf(skip)('flakevirt build (real nix, offline fixture flakes)', () =
     expect(rows[1]!.storePath).toBe(rows[0]!.storePath);
     expect(rows[2]!.storePath).not.toBe(rows[0]!.storePath);
     expect(r.stderr).toMatch(/\[n1 [^\]]*\] shares one build with n2/);
-    expect(r.stderr).toMatch(/nix: .*stub make-disk-image: 256 MiB, installBootLoader=1/);
+    expect(r.stderr).toMatch(/nix: .*stand-in make-disk-image: 256 MiB qcow2 legacy, installBootLoader=1/);
+    // Evaluated before it was built.
+    expect(r.stderr).toMatch(/\[n1 [^\]]*\] evaluating the configuration[\s\S]*\[n1 [^\]]*\] building with nix/);
     // One nix build per distinct configuration, each through `nix build path:<dir>#image`.
     const builds = fx.calls().filter((c) => / build path:/.test(c));
     expect(builds).toHaveLength(2);
@@ -56,11 +59,15 @@ describe.skipIf(skip)('flakevirt build (real nix, offline fixture flakes)', () =
     for (const f of ['flake.nix', 'default.nix', 'flakevirt.nix', 'flake.lock']) expect(existsSync(join(dir, f)), f).toBe(true);
     expect(readlinkSync(join(dir, 'result'))).toBe(rows[0]!.storePath);
     expect(existsSync(rows[0]!.image)).toBe(true);
-    // The evaluated configuration carries no identity and the storage entry by stable id.
-    const config = JSON.parse(readFileSync(join(rows[0]!.storePath, 'config.json'), 'utf8'));
-    expect(config.networking.hostName).toBe('');
-    expect(config['nixos-flake'].storage['/mnt/test'].device).toBe('/dev/disk/by-id/virtio-fv-vdb');
-    expect(config.stub.modules).toEqual(['backends.libvirt', 'user', 'mounts.storage', 'profiles.devel', 'testSuites.fstests']);
+    // The system the real modules made: no identity, the user with the key, the mount by flakevirt's
+    // path with its udev rule, the overlay's xfstests (nixpkgs' own no longer builds).
+    const system = JSON.parse(readFileSync(join(rows[0]!.storePath, 'system.json'), 'utf8'));
+    expect(system.hostName).toBe('');
+    expect(system.users.kdevops).toMatchObject({ isNormalUser: true, extraGroups: ['wheel', 'kvm', 'libvirtd'], keys: [expect.stringContaining(`run-${RUN}`)] });
+    expect(JSON.parse(system.fileSystems)['/mnt/test']).toMatchObject({ device: '/dev/flakevirt/vdb', fsType: 'xfs', autoFormat: true });
+    expect(system.udevRules).toContain('ATTR{serial}=="fv-vdb", SYMLINK+="flakevirt/vdb"');
+    expect(system.packages).toContain('xfstests-2026.03.20');
+    expect(system.packages.filter((p: string) => p.startsWith('xfstests-'))).not.toContain('xfstests-2023.05.14');
   });
 
   it('does no nix work at all when nothing that feeds the image changed, even with result present', () => {
@@ -79,7 +86,7 @@ describe.skipIf(skip)('flakevirt build (real nix, offline fixture flakes)', () =
     const row = JSON.parse(r.stdout)[0];
     expect(row.how).toBe('built');
     expect(row.storePath).not.toBe(old);
-    expect(JSON.parse(readFileSync(join(row.storePath, 'config.json'), 'utf8')).stub.modules).not.toContain('profiles.monitoring');
+    expect(JSON.parse(readFileSync(join(row.storePath, 'system.json'), 'utf8')).packages).not.toContain('autoconf-1'); // build-tools' own
     writeSpec();
   });
 

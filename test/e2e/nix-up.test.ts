@@ -7,9 +7,9 @@ import { readFileSync, readlinkSync, readdirSync, statSync, writeFileSync, exist
 import { join } from 'node:path';
 import { e2eSkipReason, TestHost, tinyGuest } from '../helpers/testhost.js';
 import { hasCommand } from '../helpers/tools.js';
-import { nixFixture, type NixFixture } from '../helpers/nix.js';
+import { nixFixture, upstreamMissing, type NixFixture } from '../helpers/nix.js';
 
-const skip = e2eSkipReason() ?? (hasCommand('nix') ? undefined : 'nix not installed');
+const skip = e2eSkipReason() ?? (hasCommand('nix') ? undefined : 'nix not installed') ?? upstreamMissing();
 const host = skip ? undefined : new TestHost('nixup');
 const RUN = `${Date.now()}-${process.pid}`;
 let fx: NixFixture;
@@ -75,7 +75,7 @@ describe.skipIf(skip)('Nix-built guests on a real libvirtd', () => {
 
   it('changing a profile rebuilds that guest\'s image and reboots it on a fresh overlay', () => {
     const oldStore = gcRoots()[0]!;
-    writeSpec('[devel, monitoring]');
+    writeSpec('[devel, build-tools]');
     const r = fv('up', '-f', spec, '--timeout', '120');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^nu-1 .*running and up to date/m);
@@ -83,7 +83,10 @@ describe.skipIf(skip)('Nix-built guests on a real libvirtd', () => {
     expect(r.stdout).toMatch(/changed: base: nix:\S+ → nix:\S+/);
     const newStore = readlinkSync(join(host!.scratch, '.flakevirt', 'nu-2', 'result'));
     expect(newStore).not.toBe(oldStore);
-    expect(JSON.parse(readFileSync(join(newStore, 'config.json'), 'utf8')).stub.modules).toContain('profiles.monitoring');
+    const pkgs = (store: string) => (JSON.parse(readFileSync(join(store, 'system.json'), 'utf8')) as { packages: string[] }).packages;
+    expect(pkgs(newStore).some((p) => p.startsWith('xnvme-'))).toBe(true); // devel's, from the overlay
+    expect(pkgs(newStore)).toContain('autoconf-1'); // build-tools'
+    expect(pkgs(oldStore)).not.toContain('autoconf-1');
     expect(gcRoots().sort()).toEqual([oldStore, newStore].sort());
   });
 

@@ -11,14 +11,16 @@
   nixos-flake.user.name = "kdevops";
   users.users.root.openssh.authorizedKeys.keys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGolden me@host" ];
   users.users.kdevops.openssh.authorizedKeys.keys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGolden me@host" ];
+  # /dev/flakevirt/<name> for every extra disk, by serial: kernel names move between boots.
+  services.udev.extraRules = "# flakevirt: each extra disk at /dev/flakevirt/<spec name>, by serial (and namespace id)\nSUBSYSTEM==\"block\", KERNEL==\"nvme*n*\", KERNEL!=\"nvme*c*n*\", ENV{DEVTYPE}==\"disk\", ATTRS{serial}==\"fvnvme0\", ATTR{nsid}==\"1\", SYMLINK+=\"flakevirt/nvme0n1\"\nSUBSYSTEM==\"block\", KERNEL==\"nvme*n*\", KERNEL!=\"nvme*c*n*\", ENV{DEVTYPE}==\"disk\", ATTRS{serial}==\"fvnvme1\", ATTR{nsid}==\"1\", SYMLINK+=\"flakevirt/nvme1n1\"\nSUBSYSTEM==\"block\", KERNEL==\"vd*\", ENV{DEVTYPE}==\"disk\", ATTR{serial}==\"fv-vdb\", SYMLINK+=\"flakevirt/vdb\"\nSUBSYSTEM==\"block\", KERNEL==\"vd*\", ENV{DEVTYPE}==\"disk\", ATTR{serial}==\"fv-vdc\", SYMLINK+=\"flakevirt/vdc\"\n";
   nixos-flake.storage = {
     "/mnt/scratch" = {
-      device = "/dev/disk/by-id/virtio-fv-vdb";
+      device = "/dev/flakevirt/vdb";
       fsType = "ext4";
       autoFormat = true;
     };
     "/mnt/test" = {
-      device = "/dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_fvnvme0_1";
+      device = "/dev/flakevirt/nvme0n1";
       fsType = "xfs";
       mkfsArgs = [ "-b" "size=4k" ];
     };

@@ -3,9 +3,9 @@
   description = "flakevirt guest xfs-4k";
   inputs.nixos-flake.url = "github:linux-kdevops/nixos-flake";
   inputs.nixpkgs.follows = "nixos-flake/nixpkgs";
-  outputs = { self, nixos-flake, nixpkgs }:
+  outputs = { self, nixos-flake, nixpkgs }@inputs:
     import ./flakevirt.nix {
-      inherit nixos-flake nixpkgs;
+      inherit nixos-flake nixpkgs inputs;
       name = "xfs-4k";
       diskSizeMiB = 20480;
       module = ./default.nix;

@@ -1,13 +1,28 @@
-// Offline Nix fixtures: copies of the nixos-flake and nixpkgs stand-ins wired together by absolute
-// path, and a `nix` wrapper that logs every invocation (to assert when nix did no work).
-import { cpSync, mkdtempSync, readFileSync, writeFileSync, chmodSync, mkdirSync, existsSync } from 'node:fs';
+// Offline Nix fixtures: the REAL nixos-flake and nixpkgs' REAL lib (read at run time from
+// ../shared/upstream/, never copied into the repository) wired to the nixpkgs stand-in of
+// test/fixtures/nix/nixpkgs-standin, and a `nix` wrapper that logs every invocation.
+import { cpSync, mkdtempSync, readFileSync, writeFileSync, chmodSync, mkdirSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { fixture } from './fixtures.js';
+import { fixture, REPO_ROOT } from './fixtures.js';
+
+/** Where the unmodified upstream sources live (absent on a user's fresh clone). */
+export const UPSTREAM = join(REPO_ROOT, '..', 'shared', 'upstream');
+
+/** Why the real-library fixtures cannot be made here, or undefined. */
+export function upstreamMissing(): string | undefined {
+  for (const d of ['nixos-flake/flake.nix', 'nixpkgs-lib/lib/default.nix']) {
+    if (!existsSync(join(UPSTREAM, d))) return `the upstream sources are not at ${UPSTREAM} (${d} missing)`;
+  }
+  return undefined;
+}
 
 export interface NixFixture {
   dir: string;
+  /** The copy of the real nixos-flake, its nixpkgs input pointed at the stand-in. */
   nixosFlake: string;
+  /** The nixpkgs stand-in (with the real lib inside). */
+  nixpkgs: string;
   /** PATH with the logging nix wrapper first. */
   path: string;
   log: string;
@@ -16,12 +31,29 @@ export interface NixFixture {
   calls(): string[];
 }
 
+/** A copy of a nixos-flake checkout at `to` whose one input, nixpkgs, is the checkout at `nixpkgs`. */
+export function nixosFlakeOn(from: string, to: string, nixpkgs: string): string {
+  cpSync(from, to, { recursive: true });
+  const flake = join(to, 'flake.nix');
+  const text = readFileSync(flake, 'utf8');
+  const pinned = /inputs\.nixpkgs\.url = "[^"]+";/;
+  if (!pinned.test(text)) throw new Error(`${flake}: no inputs.nixpkgs.url line to point at ${nixpkgs}`);
+  writeFileSync(flake, text.replace(pinned, `inputs.nixpkgs.url = "path:${nixpkgs}";`));
+  rmSync(join(to, 'flake.lock'), { force: true }); // it pins GitHub
+  return to;
+}
+
 export function nixFixture(parent?: string): NixFixture {
+  const missing = upstreamMissing();
+  if (missing) throw new Error(missing);
   const dir = mkdtempSync(join(parent ?? '/var/tmp', 'flakevirt-nix-'));
   chmodSync(dir, 0o755);
-  cpSync(fixture('nix'), dir, { recursive: true });
-  const flake = join(dir, 'nixos-flake-stub', 'flake.nix');
-  writeFileSync(flake, readFileSync(flake, 'utf8').replace('@NIXPKGS@', `path:${join(dir, 'nixpkgs-stub')}`));
+  const nixpkgs = join(dir, 'nixpkgs');
+  cpSync(fixture('nix', 'nixpkgs-standin'), nixpkgs, { recursive: true });
+  cpSync(join(UPSTREAM, 'nixpkgs-lib', 'lib'), join(nixpkgs, 'lib'), { recursive: true });
+  // The real library, its one input (nixpkgs, github:NixOS/nixpkgs/nixos-26.05) pointed at the
+  // stand-in; its lock pins GitHub, so it goes.
+  const nixosFlake = nixosFlakeOn(join(UPSTREAM, 'nixos-flake'), join(dir, 'nixos-flake'), nixpkgs);
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   const log = join(dir, 'nix-calls.log');
@@ -30,8 +62,8 @@ export function nixFixture(parent?: string): NixFixture {
   chmodSync(join(bin, 'nix'), 0o755);
   const path = `${bin}:${process.env.PATH}`;
   return {
-    dir, nixosFlake: join(dir, 'nixos-flake-stub'), path, log,
-    // No binary caches (offline), no build users, no sandbox: the stub builder calls the host's qemu-img.
+    dir, nixosFlake, nixpkgs, path, log,
+    // No binary caches (offline), no build users, no sandbox: the stand-in builder calls the host's qemu-img.
     env: { PATH: path, NIX_CONFIG: 'substituters =\nbuild-users-group =\nsandbox = false\n' },
     calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean) : []),
   };

@@ -9,6 +9,8 @@ import { domainXml, guest } from '../helpers/render.js';
 import { missing, NIX_ENV } from '../helpers/tools.js';
 import { renderNix } from '../../src/render/nix.js';
 import { credentials } from '../../src/render/domain.js';
+import { udevRules } from '../../src/render/udev.js';
+import { udevValue } from '../../src/escape/udev.js';
 import { buildXml, parseXml } from '../../src/render/xml.js';
 
 const fleet = fleetFromFixture('storage.yaml');
@@ -83,7 +85,7 @@ describe('domain XML', () => {
     const keys = creds.find((c) => c.startsWith('io.systemd.credential.binary:ssh.authorized_keys.root='))!;
     expect(Buffer.from(keys.split('=').slice(1).join('='), 'base64').toString()).toBe(`${fleet.sshKeys.join('\n')}\n`);
     expect(creds).toContain(`io.systemd.credential:flakevirt.user=${fleet.user}`);
-    expect(credentials({ ...fleet, sshKeys: [] }, guest(fleet, 'xfs-4k'))).toEqual(['io.systemd.credential:system.hostname=xfs-4k']);
+    expect(credentials({ ...fleet, sshKeys: [] }, guest(fleet, 'xfs-4k')).filter((c) => !c.includes('flakevirt.udev-rules'))).toEqual(['io.systemd.credential:system.hostname=xfs-4k']);
     // A key change is a change of the guest (it reaches the guest on its next boot).
     const other = { ...fleet, sshKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOther other@host'] };
     expect(domainXml(other, 'xfs-4k').match(/<flakevirt:fingerprint>(\w+)/)![1]).not.toBe(rendered['xfs-4k.domain.xml'].match(/<flakevirt:fingerprint>(\w+)/)![1]);
@@ -109,11 +111,22 @@ describe('Nix files', () => {
     execFileSync('nix-instantiate', ['--parse', join(TEST_ROOT, '..', 'nix', 'flakevirt-guest.nix')], { env: NIX_ENV, stdio: ['ignore', 'ignore', 'pipe'] });
   });
 
-  it('refers to disks by stable by-id paths, never by probe-order names', () => {
+  it('mounts disks by flakevirt\'s own paths, linked by serial and namespace id, never by probe-order names', () => {
     const nix = rendered['xfs-4k.default.nix'];
-    expect(nix).toContain('device = "/dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_fvnvme0_1";');
-    expect(nix).toContain('device = "/dev/disk/by-id/virtio-fv-vdb";');
+    expect(nix).toContain('device = "/dev/flakevirt/nvme0n1";');
+    expect(nix).toContain('device = "/dev/flakevirt/vdb";');
     expect(nix).not.toMatch(/device = "\/dev\/(nvme|vd)/);
+    // The same rule text goes to NixOS (extraRules) and to every guest as a credential.
+    const rules = udevRules(guest(fleet, 'xfs-4k'));
+    expect(rules).toContain('ATTRS{serial}=="fvnvme0", ATTR{nsid}=="1", SYMLINK+="flakevirt/nvme0n1"');
+    expect(rules).toContain('KERNEL!="nvme*c*n*"');
+    expect(rules).toContain('ATTR{serial}=="fv-vdb", SYMLINK+="flakevirt/vdb"');
+    const cred = credentials(fleet, guest(fleet, 'xfs-4k')).find((c) => c.startsWith('io.systemd.credential.binary:flakevirt.udev-rules='))!;
+    expect(Buffer.from(cred.split('=').slice(1).join('='), 'base64').toString()).toBe(rules);
+  });
+  it('refuses a value udev would read as a pattern or substitution', () => {
+    for (const bad of ['fv*', 'a b', 'x"y', '$devnode', '%k', 'a[1]', '']) expect(() => udevValue(bad), bad).toThrow();
+    expect(udevValue('fv-vdb.1_A')).toBe('fv-vdb.1_A');
   });
 
   it('renders no identity into the image configuration', () => {
