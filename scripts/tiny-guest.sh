@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds flakevirt's tiny test guest from Debian packages and caches it:
 #   <cache>/vmlinuz      a Debian cloud kernel (6.12 from bookworm-backports when available)
-#   <cache>/initrd.img   busybox-static + the virtio modules; its /init lists the block devices
-#                        (with their queue limits), then gets a DHCP lease with udhcpc
+#   <cache>/initrd.img   busybox-static + the virtio modules + Debian 12's systemd-udevd with its stock
+#                        rules; its /init runs udev, lists the block devices (with their queue limits)
+#                        and their /dev/disk/by-id and /dev/flakevirt links, then gets a DHCP lease
 #   <cache>/base.qcow2   an empty 1 GiB qcow2 to serve as the root disk's base image
 # The guest also runs dropbear (an ssh server) when the kernel command line carries
 # fv.user=NAME and fv.sshkey=BASE64 (an authorized_keys line, base64-encoded): root and NAME
@@ -14,7 +15,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" = 0 ]; then default_cache=/var/cache/flakevirt/tiny-guest; else default_cache="${XDG_CACHE_HOME:-$HOME/.cache}/flakevirt/tiny-guest"; fi
 cache="${FLAKEVIRT_TINY_CACHE:-$default_cache}"
-stamp="$cache/.complete-v7"
+stamp="$cache/.complete-v8"
 if [ -f "$stamp" ] && [ "${FLAKEVIRT_TINY_REBUILD:-}" != 1 ]; then echo "$cache"; exit 0; fi
 
 work=$(mktemp -d)
@@ -26,6 +27,10 @@ if apt-cache policy linux-image-cloud-amd64 2>/dev/null | grep -c bookworm-backp
 kpkg=$(apt-cache depends "${suite_args[@]}" linux-image-cloud-amd64 | awk '/Depends: linux-image-/ && !k { k = $2 } END { print k }')
 [ -n "$kpkg" ] || { echo "tiny-guest: cannot resolve linux-image-cloud-amd64 (run apt-get update)" >&2; exit 1; }
 pkgs=(busybox-static dropbear-bin libtomcrypt1 libtommath1)
+# udev from Debian 12 itself (bookworm's 252, not a backport): the stock rules are what is tested.
+udev_version=$(apt-cache madison udev | awk '$6 ~ /^bookworm\/main/ && !v { v = $3 } END { print v }')
+[ -n "$udev_version" ] || { echo "tiny-guest: no bookworm udev in the package lists (run apt-get update)" >&2; exit 1; }
+pkgs+=("udev=$udev_version")
 apt-get download -q "${suite_args[@]}" "$kpkg" >/dev/null 2>&1 || apt-get download "${suite_args[@]}" "$kpkg" >&2
 apt-get download -q "${pkgs[@]}" >/dev/null 2>&1 || apt-get download "${pkgs[@]}" >&2
 mkdir -p kernel bb db root
@@ -53,6 +58,14 @@ LD_LIBRARY_PATH="$PWD/db/usr/lib/x86_64-linux-gnu" ldd db/usr/sbin/dropbear | aw
     *) cp -L "$lib" root/lib/x86_64-linux-gnu/ ;;
   esac
 done
+# systemd-udevd with Debian's stock rules (and the helpers they call), and the libraries udevadm needs.
+dpkg-deb -x ./udev_*.deb ud
+mkdir -p root/lib/systemd root/lib/udev root/etc/udev/rules.d root/run
+cp ud/bin/udevadm root/bin/udevadm
+ln -s /bin/udevadm root/lib/systemd/systemd-udevd
+cp -a ud/lib/udev/. root/lib/udev/
+cp ud/etc/udev/udev.conf root/etc/udev/udev.conf
+ldd ud/bin/udevadm | awk '/=> \// { print $3 }' | while read -r lib; do cp -L "$lib" root/lib/x86_64-linux-gnu/; done
 cp "$here/tiny-guest/init" root/init
 cp "$here/tiny-guest/udhcpc.script" root/usr/share/udhcpc/default.script
 chmod +x root/init root/usr/share/udhcpc/default.script

@@ -69,7 +69,7 @@ const diskFields = {
 const diskSchema = strict(diskFields);
 
 const storageSchema = strict({
-  device: text,
+  device: text.describe("flakevirt's name for the disk, /dev/nvmeXnY (namespace Y of emulated NVMe controller X) or /dev/vdb…/dev/vdz (virtio-blk); in the guest it is /dev/flakevirt/nvmeXnY or /dev/flakevirt/vdX (linked by serial and namespace id). Not a promise of the kernel's name: Linux probes NVMe controllers and namespaces asynchronously, so /dev/nvme0n1 in the guest can be another disk"),
   fsType: text.regex(/^[a-z0-9][a-z0-9._-]*$/, { message: 'a filesystem type such as xfs, ext4, btrfs' }),
   options: z.array(text).optional(),
   mkfsArgs: z.array(text).optional(),
@@ -96,7 +96,7 @@ const guestSchema = strict({
   ...guestCommon,
   groups: z.array(text.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'an Ansible group name: letters, digits and "_", not starting with a digit' })).optional(),
   storage: z.record(absPath, storageSchema).describe('nixos-flake storage entries keyed by mount point, plus host-side disk fields').optional(),
-  disks: z.record(text, diskSchema).describe('Extra disks attached but not mounted, keyed by guest device (/dev/nvmeXnY, /dev/vdb…)').optional(),
+  disks: z.record(text, diskSchema).describe('Extra disks attached but not mounted, keyed by flakevirt\'s name for the disk (/dev/nvmeXnY, /dev/vdb…); in the guest each is at /dev/flakevirt/<name> (by serial and namespace id), not necessarily at the kernel name, which moves between boots for NVMe').optional(),
   image: absPath.describe('Prebuilt qcow2 base image for the root disk; without it the image is built through Nix').optional(),
   kernel: absPath.optional(),
   initrd: absPath.optional(),

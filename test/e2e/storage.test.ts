@@ -89,7 +89,7 @@ describe.skipIf(skip)('storage fidelity inside a real guest', () => {
     const rows = JSON.parse(host!.flakevirt('disks', '-f', spec, '--json').stdout) as Array<{ guest: string; disks: Array<Record<string, unknown>> }>;
     const disks = rows[0]!.disks;
     expect(disks.map((x) => x.device)).toEqual(['/dev/nvme0n1', '/dev/nvme0n2', '/dev/nvme1n1', '/dev/nvme2n1', '/dev/vdb']);
-    expect(disks[0]).toMatchObject({ byId: '/dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_fvnvme0_1', bus: 'nvme', nsid: 1, controller: 'nvme0', logicalBlockSize: 4096, atomic: { awun: 15, awupf: 15 }, hostFile: join(pool, 'st', 'nvme0n1.raw') });
+    expect(disks[0]).toMatchObject({ guestPath: '/dev/flakevirt/nvme0n1', byId: '/dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_fvnvme0_1', bus: 'nvme', nsid: 1, controller: 'nvme0', logicalBlockSize: 4096, atomic: { awun: 15, awupf: 15 }, hostFile: join(pool, 'st', 'nvme0n1.raw') });
     expect(disks[2]).toMatchObject({ zoned: { zoneSizeBytes: 64 << 20, zoneCapacityBytes: 64 << 20, maxOpen: 4, maxActive: 4 } });
     const inv = JSON.parse(host!.flakevirt('inventory', '-f', spec, '--list').stdout);
     expect(inv._meta.hostvars.st.flakevirt_disks).toEqual(disks);
@@ -97,7 +97,7 @@ describe.skipIf(skip)('storage fidelity inside a real guest', () => {
       const script = join(host!.scratch, 'inventory.sh');
       host!.flakevirt('inventory', '-f', spec, '--script', script);
       const seen = JSON.parse(host!.exec(['ansible-inventory', '-i', script, '--host', 'st']).stdout);
-      expect(seen.flakevirt_disks[4]).toMatchObject({ device: '/dev/vdb', byId: '/dev/disk/by-id/virtio-fv-vdb', logicalBlockSize: 4096 });
+      expect(seen.flakevirt_disks[4]).toMatchObject({ device: '/dev/vdb', guestPath: '/dev/flakevirt/vdb', byId: '/dev/disk/by-id/virtio-fv-vdb', logicalBlockSize: 4096 });
     }
     expect(host!.flakevirt('down', '--all', '-f', spec).status).toBe(0);
   });
