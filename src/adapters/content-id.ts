@@ -3,7 +3,8 @@
 // read once, not on every run).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { ownDir, writeOwnFile } from './private-dir.js';
 
 const CACHE = process.env.FLAKEVIRT_HASH_CACHE ?? '/var/cache/flakevirt/content-ids.json';
 
@@ -19,10 +20,9 @@ export async function contentId(path: string): Promise<string> {
   const id = hash.digest('hex').slice(0, 32);
   const fresh = await readCache();
   fresh[key] = id;
-  await mkdir(CACHE.replace(/\/[^/]+$/, ''), { recursive: true });
-  const tmp = `${CACHE}.partial-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(fresh));
-  await rename(tmp, CACHE);
+  // Several hashes can be written at once (base, kernel, initrd): each through its own temporary file.
+  ownDir(CACHE.replace(/\/[^/]+$/, ''), 0o755);
+  await writeOwnFile(CACHE, JSON.stringify(fresh), 0o644);
   return id;
 }
 

@@ -1,7 +1,7 @@
 // A guest's directory in the pool and its manifest: the list of files flakevirt made there.
 // The manifest is written before any disk, so `down` can always find and remove exactly those.
-import { readFile, writeFile, rename, rm, rmdir, readdir } from 'node:fs/promises';
-import { ownDir } from './private-dir.js';
+import { readFile, rm, rmdir, readdir } from 'node:fs/promises';
+import { ownDir, writeOwnFile } from './private-dir.js';
 import { guestPaths, type GuestPaths } from '../render/paths.js';
 
 export const MANIFEST_VERSION = 1;
@@ -24,9 +24,7 @@ export async function readManifest(paths: GuestPaths): Promise<Manifest | undefi
 
 export async function writeManifest(paths: GuestPaths, m: Manifest): Promise<void> {
   ownDir(paths.dir, 0o755); // a symlink or someone else's directory here is refused, never followed
-  const tmp = `${paths.manifest}.partial-${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify(m, null, 2)}\n`);
-  await rename(tmp, paths.manifest);
+  await writeOwnFile(paths.manifest, `${JSON.stringify(m, null, 2)}\n`);
 }
 
 /** Removes files left half-made by an interrupted run (call with the guest's lock held). */

@@ -1,7 +1,8 @@
 // The placement record on the controller (POOL/.placement.json): where earlier runs put each guest
 // and what each host offered, so a guest never moves and placement stays the same while a host is
 // unreachable.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { ownDir, writeOwnFile } from './private-dir.js';
 
 export interface PlacementRecord {
   /** Guest name → host name. */
@@ -24,8 +25,6 @@ export async function readRecord(pool: string): Promise<PlacementRecord> {
 }
 
 export async function writeRecord(pool: string, r: PlacementRecord): Promise<void> {
-  await mkdir(pool, { recursive: true, mode: 0o755 });
-  const tmp = `${recordPath(pool)}.partial-${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify(r, null, 2)}\n`);
-  await rename(tmp, recordPath(pool));
+  ownDir(pool.replace(/\/+$/, ''), 0o755);
+  await writeOwnFile(recordPath(pool), `${JSON.stringify(r, null, 2)}\n`);
 }

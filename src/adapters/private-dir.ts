@@ -55,3 +55,25 @@ export function cacheDir(): string {
   if (uid === 0) return '/var/cache/flakevirt';
   return `${process.env.XDG_CACHE_HOME ?? `${process.env.HOME ?? '/tmp'}/.cache`}/flakevirt`;
 }
+
+/**
+ * The one way flakevirt writes a file of its own: a new temporary file next to the target (created
+ * exclusively, so never through a planted symlink or someone's pre-created file), given its mode,
+ * then renamed over the target (which replaces a symlink there instead of following it).
+ */
+export async function writeOwnFile(path: string, content: string, mode = 0o644): Promise<void> {
+  const { open, rename, rm } = await import('node:fs/promises');
+  const tmp = `${path}.partial-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  try {
+    const fh = await open(tmp, 'wx', mode);
+    try {
+      await fh.writeFile(content);
+      await fh.chmod(mode);
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}

@@ -1,5 +1,6 @@
 // Waits until a guest's ssh server answers with its banner ("SSH-2.0-…"), polling a TCP connect
 // (or, for a guest on a remote host's private network, `ssh -W` through that host).
+import { printable } from '../escape/terminal.js';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { ToolError } from '../errors.js';
@@ -44,7 +45,7 @@ export async function waitForSsh(guest: string, ip: string, timeoutMs: number, {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const b = jump ? await bannerVia(jump, ip, port, 5000) : await banner(ip, port, 2000);
-    if (b?.startsWith('SSH-')) return b;
+    if (b?.startsWith('SSH-')) return printable(b);
     if (Date.now() > deadline) throw new ToolError({ message: `${guest}: ssh on ${ip}:${port} did not answer within ${Math.round(timeoutMs / 1000)} s of the lease`, command: jump ? `ssh -W ${ip}:${port} ${jumpTarget(jump)}` : `connect ${ip}:${port}` });
     await new Promise((r) => setTimeout(r, 250));
   }

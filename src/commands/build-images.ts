@@ -2,7 +2,8 @@
 // build once per group of identical configurations (groups concurrently), and skip all nix work
 // when nothing that feeds the image changed since the last build.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { ownDir, writeOwnFile } from '../adapters/private-dir.js';
 import { join, basename } from 'node:path';
 import type { Fleet, Guest } from '../model.js';
 import type { BaseImage } from '../render/state.js';
@@ -38,8 +39,18 @@ export function configDir(specDir: string, guest: string): string {
 /** Writes `text` unless the file already holds it; says whether it wrote. */
 async function writeIfChanged(file: string, text: string): Promise<boolean> {
   if ((await readFile(file, 'utf8').catch(() => undefined)) === text) return false;
-  await writeFile(file, text);
+  await writeOwnFile(file, text);
   return true;
+}
+
+/**
+ * A guest's configuration directory, made or opened only when it (and .flakevirt/) is flakevirt's
+ * own: nix builds, as root, whatever flake.nix and flake.lock there say, so a directory another user
+ * could write (or a symlink planted there) is refused, naming the fix.
+ */
+function ownConfigDir(specDir: string, guest: string): string {
+  ownDir(join(specDir, '.flakevirt'), 0o755);
+  return ownDir(configDir(specDir, guest), 0o755);
 }
 
 /**
@@ -75,8 +86,7 @@ async function processGroups(
       progress(`rendering ${join('.flakevirt', group.builder.name)}/`);
       let flakeChanged = false;
       for (const g of group.guests) {
-        const dir = configDir(specDir, g.name);
-        await mkdir(dir, { recursive: true });
+        const dir = ownConfigDir(specDir, g.name);
         const files = renderNix(fleet, g);
         const wrote = await writeIfChanged(join(dir, 'flake.nix'), files['flake.nix']);
         if (g === group.builder) flakeChanged = wrote;
@@ -114,7 +124,7 @@ async function processGroups(
         }
         progress('building with nix');
         storePath = await buildImage(dir, (line) => progress(`nix: ${line}`));
-        await writeFile(recordFile, `${JSON.stringify({ fingerprint, storePath } satisfies BuildRecord, null, 2)}\n`);
+        await writeOwnFile(recordFile, `${JSON.stringify({ fingerprint, storePath } satisfies BuildRecord, null, 2)}\n`);
         how = 'built';
         progress(`built ${storePath}`);
       }

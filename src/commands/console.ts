@@ -5,6 +5,7 @@ import { domainFacts } from '../ownership.js';
 import { foreign } from '../plan.js';
 import { hostsFor, loadFleetIfAny, type GlobalOptions } from './context.js';
 import { Hosts } from './hosts.js';
+import { printable } from '../escape/terminal.js';
 
 export interface ConsoleOptions extends GlobalOptions {
   guest: string;
@@ -30,7 +31,7 @@ export async function consoleCommand(opts: ConsoleOptions): Promise<void> {
       const store = await s.store();
       const text = await store.readConsole({ ...store.paths(opts.guest), console: f.consoleLog });
       if (text === undefined) throw new ToolError({ message: `cannot read ${opts.guest}'s console log ${f.consoleLog} on host ${host}`, command: 'console --log' });
-      process.stdout.write(text);
+      process.stdout.write(process.stdout.isTTY ? printable(text) : text);
       return;
     }
     process.exitCode = await s.lv.virsh.console(opts.guest);

@@ -42,7 +42,9 @@ export async function downCommand(opts: DownOptions): Promise<void> {
     const wanted = opts.all ? undefined : pickGuests(fleet!.guests, opts.guests);
     for (const [host, doms] of domains) {
       for (const d of doms) {
-        if (wanted ? wanted.some((g) => g.name === d.name) : domainFacts(d.xml).owner) add(d.name, host);
+        // --all with a spec: what this spec made (its path is in the metadata), not another project's guests.
+        const owner = wanted ? undefined : domainFacts(d.xml).owner;
+        if (wanted ? wanted.some((g) => g.name === d.name) : owner && (!fleet || owner.spec === fleet.specPath)) add(d.name, host);
       }
     }
     for (const g of wanted ?? fleet?.guests ?? []) {
@@ -52,7 +54,7 @@ export async function downCommand(opts: DownOptions): Promise<void> {
     }
     if (opts.all && fleet) {
       for (const h of selected.filter((x) => x.local)) {
-        for (const o of await ownedGuestDirs(h.pool)) if (!found.some((t) => t.guest === o.name && t.host === h.name)) add(o.name, h.name, o.paths.dir);
+        for (const o of await ownedGuestDirs(h.pool)) if (o.manifest.spec === fleet.specPath && !found.some((t) => t.guest === o.name && t.host === h.name)) add(o.name, h.name, o.paths.dir);
       }
     }
     for (const t of found) if (found.filter((x) => x.guest === t.guest).length > 1) t.name = `${t.guest}@${t.host}`;

@@ -1,7 +1,7 @@
 // flakevirt inventory: the running guests as an Ansible inventory (static INI/YAML/JSON, or the
 // dynamic-inventory protocol with --list / --host, or a wrapper script for `ansible -i`).
-import { writeFile, chmod } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { checkOwnDir, writeOwnFile } from '../adapters/private-dir.js';
 import { stringify } from 'yaml';
 import { NoSpecError } from '../errors.js';
 import type { Fleet } from '../model.js';
@@ -58,7 +58,8 @@ async function writeScript(opts: InventoryOptions): Promise<void> {
   const connect = `${opts.connect ? ` --connect ${q(opts.connect)}` : ''}${(opts.on ?? []).map((h) => ` --on ${q(h)}`).join('')}`;
   const text = `#!/bin/sh\n# Ansible dynamic inventory for ${spec}, written by flakevirt inventory --script.\nexec ${q(process.execPath)} ${q(packagePath('dist', 'cli.js'))} --spec ${q(spec)} inventory${connect} "$@"\n`;
   const out = resolve(opts.script!);
-  await writeFile(out, text);
-  await chmod(out, 0o755);
+  // An executable that root will run goes only into a directory nobody else can write.
+  checkOwnDir(dirname(out));
+  await writeOwnFile(out, text, 0o755);
   print(`wrote ${out}; use it with: ansible-inventory -i ${out} --list`);
 }

@@ -33,7 +33,7 @@ export const commands: CommandModule[] = [
   {
     command: 'down [guests..]',
     describe: 'destroy guests and delete the disks flakevirt created for them',
-    builder: (y) => hostOpt(guestsArg(y)).option('all', { type: 'boolean', describe: 'every flakevirt domain on the connection, also ones no longer in the spec' }),
+    builder: (y) => hostOpt(guestsArg(y)).option('all', { type: 'boolean', describe: 'every flakevirt domain this spec made (also guests no longer in it); with no spec, every flakevirt domain on the connection' }),
     handler: async (a) => (await import('./down.js')).downCommand(a as never),
   },
   {

@@ -1,5 +1,5 @@
 // Reading a spec from disk: the only I/O of the spec layer (the file, ssh key files, referenced files).
-import { readFile, access, constants, writeFile, rename, rm } from 'node:fs/promises';
+import { readFile, access, constants } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,7 +9,7 @@ import { BUILTIN_TEMPLATES } from './defaults.js';
 import { SSH_PUBLIC_KEY } from './ssh-key.js';
 import { connectIssues } from '../hosts.js';
 import { packagePath } from '../package-root.js';
-import { cacheDir, checkOwnDir, privateDir } from '../adapters/private-dir.js';
+import { cacheDir, checkOwnDir, privateDir, writeOwnFile } from '../adapters/private-dir.js';
 
 export { SPEC_FILE, findSpec } from './find.js';
 
@@ -86,13 +86,7 @@ async function writeCache(specPath: string, c: SpecCache): Promise<void> {
     process.stderr.write(`warning: no spec cache: ${(e as Error).message}\n`);
     return;
   }
-  const tmp = `${file}.${process.pid}`;
-  try {
-    await writeFile(tmp, JSON.stringify(c), { flag: 'wx', mode: 0o600 });
-    await rename(tmp, file);
-  } catch {
-    await rm(tmp, { force: true }).catch(() => undefined); // a full or read-only disk just means no cache
-  }
+  await writeOwnFile(file, JSON.stringify(c), 0o600).catch(() => undefined); // a full or read-only disk just means no cache
 }
 
 export async function loadSpecText(text: string, path: string, { connect, defaultConnect, home = homedir() }: LoadOptions = {}): Promise<LoadedSpec> {

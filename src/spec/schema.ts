@@ -10,9 +10,18 @@ export const TEST_SUITES = ['blktests', 'fstests', 'gitr', 'ltp', 'mmtests', 'py
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-/** Every string in a spec: one line, no control characters. */
+/** Ansible's template markers: a value flakevirt hands to Ansible (the inventory) must not template. */
+const TEMPLATE = /\{[{%#]/;
+
+/**
+ * Every string in a spec: one line, no control characters, and no "{{", "{%" or "{#": Ansible
+ * templates inventory values, so a mount point or path carrying them would run what they say in a
+ * root-run playbook that uses the variable. Refused rather than escaped: no disk, path or key needs them.
+ */
 const text = z.string({ error: 'expected a string' }).refine((s) => !CONTROL.test(s), {
   message: 'contains a control character (newline, tab, NUL …); write it on one line without them',
+}).refine((s) => !TEMPLATE.test(s), {
+  message: 'contains "{{", "{%" or "{#", which Ansible would evaluate as a template where flakevirt passes the value on (the inventory); write it without them',
 });
 
 /** Strict object whose unknown keys are named together with the known ones. */

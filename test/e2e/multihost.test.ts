@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { e2eSkipReason, TestHost, tinyGuest } from '../helpers/testhost.js';
 import { hasCommand } from '../helpers/tools.js';
 import { macFor } from '../../src/render/identity.js';
-import { nixFixture } from '../helpers/nix.js';
+import { nixFixture, upstreamMissing } from '../helpers/nix.js';
 
 const skip = e2eSkipReason() ?? (['ansible', 'ssh', 'ssh-keygen', '/usr/sbin/sshd'].every((c) => c.startsWith('/') ? existsSync(c) : hasCommand(c)) ? undefined : 'ansible-core, openssh-client and openssh-server are needed');
 const ctl = skip ? undefined : new TestHost('mhc');
@@ -213,7 +213,9 @@ guests:
     expect([...volumes(box1!), ...volumes(box2!)]).toEqual([]);
   });
 
-  it.skipIf(!hasCommand('nix'))('a Nix-built image goes to a remote host under its store hash and boots there', () => {
+  const nixSkip = !hasCommand('nix') ? 'nix not installed' : upstreamMissing();
+  if (nixSkip) process.stderr.write(`skipped (Nix-built image on a remote host): ${nixSkip}\n`);
+  it.skipIf(nixSkip)('a Nix-built image goes to a remote host under its store hash and boots there', () => {
     const fx = nixFixture(ctl!.scratch);
     const g = tinyGuest();
     const nixSpec = join(ctl!.scratch, 'nix.yaml');

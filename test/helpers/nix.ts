@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fixture, REPO_ROOT } from './fixtures.js';
 
-/** Where the unmodified upstream sources live (absent on a user's fresh clone). */
-export const UPSTREAM = join(REPO_ROOT, '..', 'shared', 'upstream');
+/** Where the unmodified upstream sources live (absent on a user's fresh clone); FLAKEVIRT_UPSTREAM overrides. */
+export const UPSTREAM = process.env.FLAKEVIRT_UPSTREAM ?? join(REPO_ROOT, '..', 'shared', 'upstream');
 
 /** Why the real-library fixtures cannot be made here, or undefined. */
 export function upstreamMissing(): string | undefined {

@@ -62,3 +62,11 @@ describe('qemuValue', () => {
   });
   it('refuses control characters', () => expect(() => qemuValue('a\nb')).toThrow(/control character/));
 });
+
+describe('printable (guest text to the terminal)', () => {
+  it('drops escape sequences and shows other controls, keeping lines and tabs', async () => {
+    const { printable } = await import('../../src/escape/terminal.js');
+    expect(printable('ok\x1b]0;pwned\x07 \x1b[2J\x1b[31mred\x1b[0m\r\nnext\tcol\x00\x08\x9b')).toBe('ok red\nnext\tcol^@^H\\x9b');
+    expect(printable('SSH-2.0-dropbear_2022.83')).toBe('SSH-2.0-dropbear_2022.83');
+  });
+});

@@ -1,0 +1,187 @@
+// Privilege boundaries: flakevirt runs as root, so nothing an unprivileged local user can write may
+// steer it. Each attack is made by a real unprivileged user (created by the test); the test asserts
+// that the planted thing had no effect (victim file unchanged in content, owner and mode; no
+// command ran) and that flakevirt refused with a clear message or ignored it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../helpers/fixtures.js';
+import { attackerSkipReason, localUser, type LocalUser } from '../helpers/attacker.js';
+import { hasCommand } from '../helpers/tools.js';
+import { e2eSkipReason, TestHost, tinyGuest } from '../helpers/testhost.js';
+import { specCachePath } from '../../src/spec/load.js';
+
+const CLI = join(REPO_ROOT, 'dist', 'cli.js');
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPriv me@host';
+const skip = attackerSkipReason();
+let mallory: LocalUser;
+let root = '';
+
+function fv(cwd: string, ...args: string[]) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd, env: { ...process.env, LIBVIRT_DEFAULT_URI: 'test:///default' } });
+}
+/** A file root cares about, and a snapshot of it (content, owner, mode). */
+function victim(): { path: string; same(): boolean } {
+  const path = join(root, `victim-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(path, 'precious\n', { mode: 0o644 });
+  const was = () => { const st = lstatSync(path); return `${readFileSync(path, 'utf8')}|${st.uid}|${st.mode}`; };
+  const before = was();
+  return { path, same: () => was() === before };
+}
+/** A directory the unprivileged user owns (a shared checkout, a scratch area). */
+function malloryDir(): string {
+  const d = mkdtempSync(join(root, 'mallory-'));
+  chownSync(d, mallory.uid, mallory.gid);
+  chmodSync(d, 0o755);
+  return d;
+}
+
+describe.skipIf(skip)('what an unprivileged user can write does not steer root-run flakevirt', () => {
+  beforeAll(() => {
+    mallory = localUser('fvattacker');
+    root = mkdtempSync('/var/tmp/flakevirt-priv-');
+    chmodSync(root, 0o755);
+  });
+  afterAll(() => { if (root) rmSync(root, { recursive: true, force: true }); });
+
+  it('a planted symlink in .flakevirt/<guest>/ next to a spec in a directory the user owns: build refuses, the target is untouched', () => {
+    if (!hasCommand('nix')) return void process.stderr.write('skipped: nix not installed\n');
+    const dir = malloryDir();
+    const v = victim();
+    writeFileSync(join(dir, 'flakevirt.yaml'), `sshKeys: ["${KEY}"]\nnixosFlake: /nonexistent\nguests:\n  g: {}\n`);
+    for (const a of [['mkdir', '-p', join(dir, '.flakevirt', 'g')], ['ln', '-s', v.path, join(dir, '.flakevirt', 'g', 'flake.nix')], ['ln', '-s', v.path, join(dir, '.flakevirt', 'g', 'flake.lock')]]) {
+      expect(mallory.run(a).status).toBe(0);
+    }
+    const r = fv(dir, 'build');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/\.flakevirt belongs to uid \d+, not to uid 0 who runs flakevirt/);
+    expect(v.same()).toBe(true);
+    // Without anything planted, a spec directory the user owns is refused too: they could swap .flakevirt.
+    const dir2 = malloryDir();
+    writeFileSync(join(dir2, 'flakevirt.yaml'), `sshKeys: ["${KEY}"]\nnixosFlake: /nonexistent\nguests:\n  g: {}\n`);
+    const r2 = fv(dir2, 'build');
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toMatch(/\.flakevirt is in .*mallory-\w+, which belongs to uid \d+/);
+  });
+
+  it('a spec cache entry rewritten through a directory the user was given is never trusted', () => {
+    const dir = mkdtempSync(join(root, 'spec-'));
+    const spec = join(dir, 'flakevirt.yaml');
+    writeFileSync(spec, `sshKeys: ["${KEY}"]\nguests:\n  cached: { memory: 1GiB }\n`);
+    expect(fv(dir, 'validate').status).toBe(0);
+    const file = specCachePath(spec);
+    const cacheDir = join(file, '..');
+    const entry = JSON.parse(readFileSync(file, 'utf8'));
+    entry.fleet.guests[0].memoryBytes = 7;
+    entry.fleet.guests[0].name = '../../../etc';
+    const owner = statSync(cacheDir);
+    chownSync(cacheDir, mallory.uid, mallory.gid);
+    try {
+      writeFileSync(join(root, 'planted.json'), JSON.stringify(entry));
+      // The directory is theirs: they may replace root's entry with their own.
+      expect(mallory.run(['sh', '-c', 'rm -f "$1" && cp "$2" "$1"', 'sh', file, join(root, 'planted.json')]).status).toBe(0);
+      const r = fv(dir, 'validate', '--json');
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).guests).toEqual(['cached']);
+      expect(r.stderr).toMatch(/no spec cache: .*spec-cache belongs to uid/);
+    } finally {
+      chownSync(cacheDir, owner.uid, owner.gid);
+      rmSync(file, { force: true });
+    }
+  });
+
+  it('inventory --script and ssh-config --write refuse a directory the user can write, leaving a planted symlink\'s target alone', () => {
+    const dir = mkdtempSync(join(root, 'spec-'));
+    writeFileSync(join(dir, 'flakevirt.yaml'), `sshKeys: ["${KEY}"]\nguests:\n  g: { image: ${tinyGuestBase()} }\n`);
+    const out = malloryDir();
+    const v = victim();
+    expect(mallory.run(['ln', '-s', v.path, join(out, 'inventory.sh')]).status).toBe(0);
+    const r = fv(dir, 'inventory', '--script', join(out, 'inventory.sh'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/mallory-\w+ belongs to uid \d+/);
+    expect(v.same()).toBe(true);
+    expect(mallory.run(['ln', '-s', v.path, join(out, 'ssh.conf')]).status).toBe(0);
+    const s = fv(dir, 'ssh-config', '--write', '--output', join(out, 'ssh.conf'));
+    expect(s.status).toBe(1);
+    expect(v.same()).toBe(true);
+    // In a directory of root's own, a symlink planted earlier is replaced, never followed.
+    const mine = mkdtempSync(join(root, 'out-'));
+    spawnSync('ln', ['-s', v.path, join(mine, 'inventory.sh')]);
+    expect(fv(dir, 'inventory', '--script', join(mine, 'inventory.sh')).status).toBe(0);
+    expect(v.same()).toBe(true);
+    const st = lstatSync(join(mine, 'inventory.sh'));
+    expect([st.isFile(), st.uid, st.mode & 0o777]).toEqual([true, 0, 0o755]);
+  });
+
+  it('ssh connection sharing refuses a control directory another user made for the victim', () => {
+    const victimUser = localUser('fvvictim');
+    const dir = `/tmp/flakevirt-ssh-${victimUser.uid}`;
+    rmSync(dir, { recursive: true, force: true });
+    expect(mallory.run(['mkdir', '-m', '0777', dir]).status).toBe(0);
+    try {
+      // ssh -G prints the configuration it would use and connects nowhere.
+      const r = victimUser.run(['sh', join(REPO_ROOT, 'scripts', 'ssh-mux.sh'), '-G', 'localhost']);
+      expect(r.status).toBe(255);
+      expect(r.stderr).toMatch(/is not a directory of uid \d+ with mode 700/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Root's sockets live in /run/flakevirt/ssh, which no other user can create or enter.
+    const g = spawnSync('sh', [join(REPO_ROOT, 'scripts', 'ssh-mux.sh'), '-G', 'localhost'], { encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: '' } });
+    expect(g.status, g.stderr).toBe(0);
+    expect(g.stdout).toMatch(/^controlpath \/run\/flakevirt\/ssh\//m);
+    expect(statSync('/run/flakevirt/ssh').mode & 0o777).toBe(0o700);
+  });
+
+  it('a pool in a directory the user owns is refused before anything is made in it', () => {
+    const parent = malloryDir();
+    const dir = mkdtempSync(join(root, 'spec-'));
+    writeFileSync(join(dir, 'flakevirt.yaml'), `sshKeys: ["${KEY}"]\npool: ${join(parent, 'pool')}\nhosts: { local: { connect: "test:///default", memory: 1GiB } }\ndefaults: { memory: 128MiB, vcpus: 1 }\nguests:\n  g: { image: ${tinyGuestBase()} }\n`);
+    // The pool directory itself is made and checked before the placement record goes into it.
+    const r = fv(dir, 'up', '--timeout', '5');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/pool is in .*mallory-\w+, which belongs to uid \d+/);
+    expect(existsSync(join(parent, 'pool', '.placement.json'))).toBe(false);
+  });
+});
+
+/** Any readable qcow2 file for specs that need an image (validation checks it exists). */
+function tinyGuestBase(): string {
+  const f = join(root, 'base.qcow2');
+  if (!existsSync(f)) spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', f, '16M']);
+  return f;
+}
+
+// On a real host: disks are not readable by other users; down --all leaves another spec's guests.
+const hostSkip = skip ?? e2eSkipReason();
+const host = hostSkip ? undefined : new TestHost('priv');
+describe.skipIf(hostSkip)('privilege boundaries on a real libvirt host', () => {
+  beforeAll(() => { host!.up(); mallory ??= localUser('fvattacker'); });
+  afterAll(() => host?.down());
+
+  it('guest disks are not readable by other users, and down --all takes only what its spec made', () => {
+    const g = tinyGuest();
+    const boot = `image: ${g.base}, kernel: ${g.kernel}, initrd: ${g.initrd}, cmdline: "console=ttyS0 quiet"`;
+    const pool = join(host!.scratch, 'pool');
+    const specA = join(host!.scratch, 'a.yaml');
+    const specB = join(host!.scratch, 'b.yaml');
+    writeFileSync(specA, `pool: ${pool}\naccel: tcg\ndefaults: { memory: 384MiB, vcpus: 1, diskSize: 1GiB }\nguests:\n  pa: { ${boot}, disks: { /dev/vdb: { size: 16MiB, format: qcow2 }, /dev/nvme0n1: { size: 16MiB } } }\n`);
+    writeFileSync(specB, `pool: ${pool}\naccel: tcg\ndefaults: { memory: 384MiB, vcpus: 1, diskSize: 1GiB }\nguests:\n  pb: { ${boot} }\n`);
+    for (const s of [specA, specB]) {
+      const r = host!.flakevirt('up', '-f', s, '--timeout', '120');
+      expect(r.status, r.stderr).toBe(0);
+    }
+    for (const f of ['root.qcow2', 'vdb.qcow2', 'nvme0n1.raw']) {
+      const path = join(pool, 'pa', f);
+      expect(statSync(path).mode & 0o077, f).toBe(0);
+      expect(mallory.run(['cat', path]).status, f).not.toBe(0);
+    }
+    const down = host!.flakevirt('down', '--all', '-f', specA);
+    expect(down.status, down.stderr).toBe(0);
+    expect(host!.virsh('list', '--all', '--name').trim()).toBe('pb');
+    expect(existsSync(join(pool, 'pb'))).toBe(true);
+    expect(host!.flakevirt('down', '--all', '-f', specB).status).toBe(0);
+    expect(host!.virsh('list', '--all', '--name').trim()).toBe('');
+  });
+});
