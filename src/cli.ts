@@ -40,12 +40,20 @@ async function main(argv: string[]): Promise<void> {
     .alias('h', 'help')
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
-      if (err) throw err;
+      // An argument refused by its own check (coerce) arrives wrapped by yargs: a usage error, exit 2.
+      if (err && err.name !== 'YError') throw err;
+      if (err) msg = err.message;
       process.stderr.write(`flakevirt: ${msg}\nRun flakevirt --help for usage.\n`);
       process.exit(2);
     })
     .parseAsync();
 }
+
+// A reader that went away (`flakevirt render g | head`) is not an error of flakevirt's.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 
 main(hideBin(process.argv)).catch((e: unknown) => {
   const code = exitCodeFor(e);

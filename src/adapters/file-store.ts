@@ -2,6 +2,7 @@
 // qemu-img or ftruncate, Nix-built bases kept alive by GC roots in POOL/.gcroots.
 import { readFile } from 'node:fs/promises';
 import { checkOwnDir, ownDir } from './private-dir.js';
+import { RefusedError } from '../errors.js';
 import { dirname } from 'node:path';
 import { guestPaths, type GuestPaths } from '../render/paths.js';
 import { createDisk, createOverlay, exists, removeFile, type ImageInfo } from './disks.js';
@@ -36,9 +37,17 @@ export class FileStore implements GuestStore {
     return file;
   }
 
+  /** Which of the guest's files are there; anything but a regular file where a disk goes is refused, never adopted. */
   async existing(candidates: string[]): Promise<Set<string>> {
+    const { lstat } = await import('node:fs/promises');
     const out = new Set<string>();
-    for (const f of candidates) if (f && (await exists(f))) out.add(f);
+    for (const f of candidates) {
+      if (!f) continue;
+      const st = await lstat(f).catch(() => undefined);
+      if (!st) continue;
+      if (!st.isFile()) throw new RefusedError(`${f} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}, where flakevirt keeps a file of its own; it will not hand it to qemu. Remove it and run again`);
+      out.add(f);
+    }
     return out;
   }
 

@@ -11,6 +11,12 @@ export function sshMux(): string | undefined {
   return process.env.FLAKEVIRT_SSH_MUX === '0' ? undefined : packagePath('scripts', 'ssh-mux.sh');
 }
 
+/** A name handed to virsh as an operand; one starting with "-" would be read as an option (validation refuses such names first). */
+export function operand(v: string): string {
+  if (v.startsWith('-') || v === '') throw new Error(`internal: ${JSON.stringify(v)} cannot be a virsh operand`);
+  return v;
+}
+
 export class Virsh {
   /** The URI virsh is given (with the ssh wrapper for qemu+ssh). */
   readonly target: string;
@@ -18,13 +24,17 @@ export class Virsh {
     this.target = muxUri(uri, sshMux());
   }
 
+  /**
+   * Runs virsh. Every operand that came from a name (network, domain, pool, volume) is passed
+   * through operand(): virsh has no "--" and would read a leading "-" as an option.
+   */
   private call(args: string[], what: string): Promise<string> {
     return run('virsh', ['-q', '-c', this.target, ...args], what);
   }
 
   async networkInfo(network: string): Promise<{ exists: boolean; active: boolean; bridge: string }> {
     try {
-      const out = await this.call(['net-info', network], `reading network ${network}`);
+      const out = await this.call(['net-info', operand(network)], `reading network ${network}`);
       const field = (k: string) => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(out)?.[1]?.trim() ?? '';
       return { exists: true, active: field('Active') === 'yes', bridge: field('Bridge') };
     } catch (e) {
@@ -34,15 +44,15 @@ export class Virsh {
   }
 
   networkStart(network: string): Promise<string> {
-    return this.call(['net-start', network], `starting network ${network}`);
+    return this.call(['net-start', operand(network)], `starting network ${network}`);
   }
 
   networkXml(network: string): Promise<string> {
-    return this.call(['net-dumpxml', network], `reading network ${network}`);
+    return this.call(['net-dumpxml', operand(network)], `reading network ${network}`);
   }
 
   leases(network: string, mac?: string): Promise<string> {
-    return this.call(['net-dhcp-leases', network, ...(mac ? ['--mac', mac] : [])], `reading DHCP leases of ${network}`);
+    return this.call(['net-dhcp-leases', operand(network), ...(mac ? ['--mac', mac] : [])], `reading DHCP leases of ${network}`);
   }
 
   capabilities(): Promise<string> {
@@ -55,12 +65,12 @@ export class Virsh {
 
   /** Sets one metadata element of a running domain's live definition only (gone when it stops). */
   async setLiveMetadata(domain: string, uri: string, key: string, xml: string): Promise<void> {
-    await this.call(['metadata', '--domain', domain, '--uri', uri, '--key', key, '--set', xml, '--live'], `recording this boot of ${domain}`);
+    await this.call(['metadata', '--domain', operand(domain), '--uri', uri, '--key', key, '--set', xml, '--live'], `recording this boot of ${domain}`);
   }
 
   // Storage pools and volumes (remote hosts).
   poolXml(pool: string): Promise<string | undefined> {
-    return this.call(['pool-dumpxml', pool], `reading storage pool ${pool}`).catch((e) => {
+    return this.call(['pool-dumpxml', operand(pool)], `reading storage pool ${pool}`).catch((e) => {
       if (/no storage pool with matching name|Storage pool not found/i.test(String((e as Error).message))) return undefined;
       throw e;
     });
@@ -74,20 +84,20 @@ export class Virsh {
 
   /** Makes a directory pool's target directory when it is missing (nothing when it is there). */
   async poolBuild(pool: string): Promise<void> {
-    await this.call(['pool-build', pool], `building storage pool ${pool}`);
+    await this.call(['pool-build', operand(pool)], `building storage pool ${pool}`);
   }
 
   async poolStart(pool: string): Promise<void> {
-    await this.call(['pool-start', pool], `starting storage pool ${pool}`);
+    await this.call(['pool-start', operand(pool)], `starting storage pool ${pool}`);
   }
 
   async poolRefresh(pool: string): Promise<void> {
-    await this.call(['pool-refresh', pool], `refreshing storage pool ${pool}`);
+    await this.call(['pool-refresh', operand(pool)], `refreshing storage pool ${pool}`);
   }
 
   /** Volume name → path. */
   async volumes(pool: string): Promise<Map<string, string>> {
-    const out = await this.call(['vol-list', pool], `listing volumes of pool ${pool}`);
+    const out = await this.call(['vol-list', operand(pool)], `listing volumes of pool ${pool}`);
     const m = new Map<string, string>();
     for (const line of out.split('\n')) {
       const f = /^\s*(\S+)\s+(\S.*?)\s*$/.exec(line);
@@ -105,18 +115,18 @@ export class Virsh {
   }
 
   async volDelete(pool: string, name: string): Promise<void> {
-    await this.call(['vol-delete', '--pool', pool, name], `deleting volume ${name} from pool ${pool}`);
+    await this.call(['vol-delete', '--pool', operand(pool), operand(name)], `deleting volume ${name} from pool ${pool}`);
   }
 
   /** Streams a volume's bytes into a local file. */
   async volDownload(pool: string, name: string, file: string): Promise<void> {
-    await this.call(['vol-download', '--pool', pool, name, file], `downloading volume ${name}`);
+    await this.call(['vol-download', '--pool', operand(pool), operand(name), file], `downloading volume ${name}`);
   }
 
   /** Attaches the terminal to a guest's serial console (interactive). */
   console(domain: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      const p = spawn('virsh', ['-c', this.target, 'console', domain], { stdio: 'inherit' });
+      const p = spawn('virsh', ['-c', this.target, 'console', operand(domain)], { stdio: 'inherit' });
       p.on('error', reject);
       p.on('exit', (code) => resolve(code ?? 1));
     });

@@ -1,6 +1,6 @@
 // flakevirt console GUEST [--log]: the serial console, live or from its log file, on whichever
 // host of the fleet the guest runs.
-import { RefusedError, ToolError } from '../errors.js';
+import { RefusedError, SpecError, ToolError } from '../errors.js';
 import { domainFacts } from '../ownership.js';
 import { foreign } from '../plan.js';
 import { hostsFor, loadFleetIfAny, type GlobalOptions } from './context.js';
@@ -20,7 +20,9 @@ export async function consoleCommand(opts: ConsoleOptions): Promise<void> {
     const found = [...domains].flatMap(([host, doms]) => doms.filter((d) => d.name === opts.guest).map((dom) => ({ host, dom })));
     if (!found.length) {
       hosts.warnUnreachable();
-      throw new ToolError({ message: `no domain named ${opts.guest} on ${hosts.links.map((l) => l.host.connect).join(', ')}`, command: 'console' });
+      // As every other command: a guest that is not there is a bad argument (exit 2).
+      const known = fleet ? `; the spec's guests: ${fleet.guests.map((g) => g.name).join(', ')}` : '';
+      throw new SpecError([{ path: 'guest', message: `no domain named ${opts.guest} on ${hosts.links.map((l) => l.host.connect).join(', ')}${known}` }], 'unknown guest');
     }
     const { host, dom } = found.find((x) => domainFacts(x.dom.xml).owner) ?? found[0]!;
     const f = domainFacts(dom.xml);

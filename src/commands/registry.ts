@@ -1,11 +1,20 @@
 // The provisioning commands, as yargs command modules. Each handler lives in its own file and is
 // imported only when its command runs, so read commands start fast.
+import { SpecError } from '../errors.js';
 import type { Argv, CommandModule } from 'yargs';
 
 
 const guestsArg = (y: Argv) => y.positional('guests', { type: 'string', array: true, describe: 'guest names (default: every guest in the spec)' });
 const hostOpt = (y: Argv) => y.option('host', { type: 'string', array: true, describe: 'only the guests on this host of the spec\'s hosts: (repeatable)' });
-const timeoutOpt = (y: Argv) => y.option('timeout', { type: 'number', default: 300, describe: 'seconds to wait for each guest\'s DHCP lease' });
+const timeoutOpt = (y: Argv) => y.option('timeout', {
+  type: 'number', default: 300, describe: 'seconds to wait for each guest\'s DHCP lease (1 … 86400)',
+  // A bad value stops here, before anything is read or written (exit 2).
+  coerce: (v: unknown) => {
+    const n = typeof v === 'number' ? v : Number.NaN;
+    if (!Number.isFinite(n) || n < 1 || n > 86400) throw new SpecError([{ path: '--timeout', message: `${String(v)} is not a number of seconds from 1 to 86400` }], 'bad arguments');
+    return n;
+  },
+});
 
 export const commands: CommandModule[] = [
   {

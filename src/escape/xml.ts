@@ -2,8 +2,14 @@
 
 /** Escapes the five XML specials and the whitespace that attribute normalisation would otherwise eat. */
 export function xmlEscape(value: string | number | boolean): string {
-  return String(value).replace(/[&<>"'\n\r\t]/g, (c) => XML_ENTITIES[c]!);
+  const s = String(value);
+  // XML 1.0 has no way to carry these at all, escaped or not (validation refuses them first).
+  if (NOT_XML.test(s)) throw new Error(`internal: ${JSON.stringify(s)} holds a character XML 1.0 cannot carry`);
+  return s.replace(/[&<>"'\n\r\t]/g, (c) => XML_ENTITIES[c]!);
 }
+
+// eslint-disable-next-line no-control-regex
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const XML_ENTITIES: Record<string, string> = {
   '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\n': '&#10;', '\r': '&#13;', '\t': '&#9;',

@@ -1,5 +1,6 @@
 // Reading a spec from disk: the only I/O of the spec layer (the file, ssh key files, referenced files).
-import { readFile, access, constants } from 'node:fs/promises';
+import { readFile, access, constants, stat } from 'node:fs/promises';
+import { LIMITS } from './limits.js';
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,11 +31,23 @@ export interface LoadOptions {
 }
 
 export async function loadSpec(path: string, opts: LoadOptions = {}): Promise<LoadedSpec> {
+  const fail = (message: string) => new SpecError([{ path: '', message }], `cannot load spec ${path}`);
+  let bytes: Buffer;
+  try {
+    // The file's type first: a FIFO or a device would hang a read, a huge file is no spec.
+    const st = await stat(path);
+    if (!st.isFile()) throw fail(`${path} is not a regular file`);
+    if (st.size > LIMITS.bytes) throw fail(`${path} is ${st.size} bytes; a spec is at most ${LIMITS.bytes} (1 MiB)`);
+    bytes = await readFile(path);
+  } catch (e) {
+    if (e instanceof SpecError) throw e;
+    throw fail(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new SpecError([{ path: '', message: `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` }], `cannot load spec ${path}`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw fail(`${path} is not valid UTF-8; save it as UTF-8 text`);
   }
   return loadSpecText(text, path, opts);
 }
@@ -126,7 +139,11 @@ async function validate(text: string, path: string, key: string, { connect, defa
   return { key, fleet, warnings: parsed.warnings, keyFiles };
 }
 
-/** Image, kernel, initrd and template files must exist and be readable (checked on every load). */
+/**
+ * Image, kernel, initrd and template files must be what they claim (checked on every load): regular
+ * files (a FIFO or a directory is refused without being opened, so nothing hangs), the image a
+ * qcow2 without a backing file of its own, the template a domain XML.
+ */
 async function checkReferencedFiles(fleet: Fleet, path: string): Promise<void> {
   const issues: SpecIssue[] = [];
   for (const g of fleet.guests) {
@@ -136,12 +153,45 @@ async function checkReferencedFiles(fleet: Fleet, path: string): Promise<void> {
     if (!BUILTIN_TEMPLATES.includes(g.template)) files.push(['template', g.template]);
     for (const [field, file] of files) {
       if (file === undefined) continue;
-      try {
-        await access(file, constants.R_OK);
-      } catch {
-        issues.push({ path: `guests.${g.name}.${field}`, message: `${file} does not exist or is not readable` });
-      }
+      const problem = await fileProblem(field, file);
+      if (problem) issues.push({ path: `guests.${g.name}.${field}`, message: problem });
     }
   }
   if (issues.length) throw new SpecError(issues, `invalid spec ${path}`);
+}
+
+/** What is wrong with a referenced file, or undefined. Reads at most a header. */
+async function fileProblem(field: string, file: string): Promise<string | undefined> {
+  const st = await stat(file).catch(() => undefined);
+  if (!st) return `${file} does not exist or is not readable`;
+  if (!st.isFile()) return `${file} is ${st.isDirectory() ? 'a directory' : 'not a regular file (a FIFO, socket or device)'}; name the ${field} file itself`;
+  try {
+    await access(file, constants.R_OK);
+  } catch {
+    return `${file} does not exist or is not readable`;
+  }
+  if (field === 'image') {
+    const head = await readHead(file, 16);
+    // qcow2 header: magic "QFI\xfb", then version (4 bytes), then the backing file's offset (8 bytes).
+    if (head.length < 16 || head.readUInt32BE(0) !== 0x514649fb) return `${file} is not a qcow2 image; convert it (qemu-img convert -O qcow2 ${file} base.qcow2)`;
+    if (head.readBigUInt64BE(8) !== 0n) return `${file} has a backing file of its own; give flakevirt a standalone image (qemu-img convert -O qcow2 …)`;
+  }
+  if (field === 'kernel' && st.size === 0) return `${file} is empty`;
+  if (field === 'template') {
+    if (st.size > 1 << 20) return `${file} is ${st.size} bytes; a domain template is a small XML file`;
+    if (!/<domain[\s>]/.test((await readHead(file, st.size)).toString('utf8'))) return `${file} has no <domain> element; start from a copy of domain-templates/q35.xml`;
+  }
+  return undefined;
+}
+
+async function readHead(file: string, n: number): Promise<Buffer> {
+  const { open } = await import('node:fs/promises');
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
 }

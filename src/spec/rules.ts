@@ -37,6 +37,7 @@ export function checkRules(spec: RawSpec): RuleResult {
     if (other) issues.push({ path: `${at}.mac`, message: `MAC ${mac} is also guest "${other}"'s; set a different mac: on one of them` });
     macs.set(mac, name);
   }
+  if (spec.defaults) checkCommon('defaults', spec.defaults, issues);
   checkHosts(spec, issues);
   if (Object.keys(spec.guests).length === 0) issues.push({ path: 'guests', message: 'no guests; add at least one under guests:' });
   for (const [i, p] of (spec.sshKeyFiles ?? []).entries()) {
@@ -73,12 +74,20 @@ function checkHosts(spec: RawSpec, issues: SpecIssue[]): void {
   }
 }
 
-function checkGuest(at: string, g: RawGuest, issues: SpecIssue[], warnings: SpecIssue[]): void {
+/**
+ * The fields a guest can also take from defaults:, checked wherever they are written, so every
+ * guest's resolved value (its own, else the default) has passed the same rules.
+ */
+function checkCommon(at: string, g: NonNullable<RawSpec['defaults']>, issues: SpecIssue[]): void {
   sizeRange(`${at}.memory`, g.memory, 128 * MiB, 16 * TiB, issues);
   sizeRange(`${at}.diskSize`, g.diskSize, 256 * MiB, 64 * TiB, issues);
   if (g.template !== undefined && !BUILTIN_TEMPLATES.includes(g.template) && !g.template.startsWith('/') && !g.template.startsWith('~/')) {
     issues.push({ path: `${at}.template`, message: `"${g.template}" is neither a built-in template (${BUILTIN_TEMPLATES.join(', ')}) nor an absolute path` });
   }
+}
+
+function checkGuest(at: string, g: RawGuest, issues: SpecIssue[], warnings: SpecIssue[]): void {
+  checkCommon(at, g, issues);
   if (g.kernel === undefined) {
     for (const f of ['initrd', 'cmdline'] as const) {
       if (g[f] !== undefined) issues.push({ path: `${at}.${f}`, message: `${f} needs kernel: as well` });

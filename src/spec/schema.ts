@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseSize } from './units.js';
 import { SSH_PUBLIC_KEY } from './ssh-key.js';
+import { LIMITS } from './limits.js';
 
 /** Profiles and test suites that nixos-flake exports (nixosModules.profiles.*, nixosModules.testSuites.*). */
 export const PROFILES = ['build-tools', 'controller', 'devel', 'monitoring'] as const;
@@ -12,6 +13,9 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Ansible's template markers: a value flakevirt hands to Ansible (the inventory) must not template. */
 const TEMPLATE = /\{[{%#]/;
+/** What XML 1.0 cannot carry (U+FFFE, U+FFFF, lone surrogates) besides the control characters. */
+const UNREPRESENTABLE = /[\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 
 /**
  * Every string in a spec: one line, no control characters, and no "{{", "{%" or "{#": Ansible
@@ -22,7 +26,9 @@ const text = z.string({ error: 'expected a string' }).refine((s) => !CONTROL.tes
   message: 'contains a control character (newline, tab, NUL …); write it on one line without them',
 }).refine((s) => !TEMPLATE.test(s), {
   message: 'contains "{{", "{%" or "{#", which Ansible would evaluate as a template where flakevirt passes the value on (the inventory); write it without them',
-});
+}).refine((s) => !UNREPRESENTABLE.test(s), {
+  message: 'contains a character XML and the domain definition cannot carry (U+FFFE, U+FFFF or a lone surrogate); remove it',
+}).refine((s) => s.length <= LIMITS.string, { message: `is longer than ${LIMITS.string} characters` });
 
 /** Strict object whose unknown keys are named together with the known ones. */
 function strict<T extends z.ZodRawShape>(shape: T) {
@@ -46,7 +52,7 @@ const blockSize = z.number({ error: 'expected a number of bytes, e.g. 4096' }).i
 const smallInt = (max: number, what: string) => z.number({ error: `expected a whole number (${what})` }).int({ message: `expected a whole number (${what})` })
   .min(0, { message: `must be ≥ 0 (${what})` }).max(max, { message: `must be ≤ ${max} (${what})` });
 
-const serial = text.regex(/^[A-Za-z0-9._-]{1,20}$/, { message: 'a serial is 1–20 characters of A–Z, a–z, 0–9, ".", "_" or "-"' });
+const serial = text.regex(/^[A-Za-z0-9._][A-Za-z0-9._-]{0,19}$/, { message: 'a serial is 1–20 characters of A–Z, a–z, 0–9, ".", "_" or "-", not starting with "-"' });
 
 /** Host-side fields every extra disk has (storage: and disks: alike). */
 const diskFields = {
@@ -89,7 +95,8 @@ const storageSchema = strict({
 const hostname = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const guestName = z.string().regex(hostname, {
   message: 'a guest name must be a valid hostname: lowercase letters, digits and "-", 1–63 characters, not starting or ending with "-"',
-});
+}).refine((n) => !/^\d+$/.test(n), { message: 'a guest name must not be only digits (virsh would read it as a domain id); add a letter' })
+  .refine((n) => !/^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/.test(n), { message: 'a guest name must not look like a UUID (virsh would read it as a domain UUID)' });
 
 const guestCommon = {
   memory: size.describe('Guest memory with a binary unit, e.g. "4GiB"').optional(),
@@ -103,8 +110,10 @@ const guestCommon = {
 
 const guestSchema = strict({
   ...guestCommon,
-  groups: z.array(text.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'an Ansible group name: letters, digits and "_", not starting with a digit' })).optional(),
-  storage: z.record(absPath, storageSchema).describe('nixos-flake storage entries keyed by mount point, plus host-side disk fields').optional(),
+  groups: z.array(text.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'an Ansible group name: letters, digits and "_", not starting with a digit' })
+    .refine((g) => !['all', 'ungrouped', '_meta'].includes(g) && !g.startsWith('__'), { message: 'all, ungrouped, _meta and names starting with "__" mean something else to Ansible; choose another group name' })
+    .refine((g) => !g.startsWith('host_'), { message: 'host_* groups are flakevirt\'s own (one per libvirt host, carrying its ssh jump); choose another group name' })).optional(),
+  storage: z.record(absPath.refine((p) => p.startsWith('/'), { message: 'a mount point is an absolute path in the guest, starting with / (not ~)' }), storageSchema).describe('nixos-flake storage entries keyed by mount point, plus host-side disk fields').optional(),
   disks: z.record(text, diskSchema).describe('Extra disks attached but not mounted, keyed by flakevirt\'s name for the disk (/dev/nvmeXnY, /dev/vdb…); in the guest each is at /dev/flakevirt/<name> (by serial and namespace id), not necessarily at the kernel name, which moves between boots for NVMe').optional(),
   image: absPath.describe('Prebuilt qcow2 base image for the root disk; without it the image is built through Nix').optional(),
   kernel: absPath.optional(),
@@ -135,7 +144,7 @@ const sshKey = text.regex(SSH_PUBLIC_KEY, {
 export const specSchema = strict({
   connect: libvirtUri.optional(),
   hosts: z.record(hostName, hostSchema, { error: 'hosts must be a mapping of host name → { connect: URI, … }' }).describe('libvirt hosts the fleet spreads over; default one host "local" at connect').optional(),
-  network: text.regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'a libvirt network name such as "default"' }).optional(),
+  network: text.regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,63}$/, { message: 'a libvirt network name such as "default" (letters, digits, "_", ".", "-", not starting with "-")' }).optional(),
   pool: absPath.optional(),
   nixosFlake: text.refine((s) => /^([a-z][a-z0-9+]*:\S+|\/\S*)$/.test(s), { message: 'a flake reference (github:owner/repo, path:/abs, git+https://…) or an absolute path, without spaces' }).optional(),
   accel: guestCommon.accel,

@@ -34,7 +34,7 @@ describe('spec cache', () => {
   it('still checks referenced files on a cache hit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flakevirt-cache-'));
     const img = join(dir, 'base.qcow2');
-    writeFileSync(img, 'x');
+    writeFileSync(img, Buffer.concat([Buffer.from([0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 3]), Buffer.alloc(64)])); // a qcow2 header
     const spec = join(dir, 'flakevirt.yaml');
     writeFileSync(spec, `guests:\n  a: { image: ${img} }\n`);
     await loadSpec(spec);
