@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { e2eSkipReason, TestHost, tinyGuest, type RunResult } from '../helpers/testhost.js';
+import { e2eSkipReason, finish, TestHost, tinyGuest } from '../helpers/testhost.js';
 
 const skip = e2eSkipReason();
 const host = skip ? undefined : new TestHost('crash');
@@ -25,17 +25,6 @@ function killWhen(child: ChildProcess, pattern: RegExp): Promise<string> {
       }
     });
     child.on('exit', () => resolve(err));
-  });
-}
-
-function finish(child: ChildProcess): Promise<RunResult> {
-  return new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    const t = Date.now();
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (status) => resolve({ status, stdout, stderr, ms: Date.now() - t }));
   });
 }
 

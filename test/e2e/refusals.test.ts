@@ -1,10 +1,10 @@
 // What a refusal leaves behind (nothing), one lock place for every command, and guest directories
 // that are not what they claim, on a real libvirtd + QEMU in a private test host.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { e2eSkipReason, TestHost, tinyGuest, type RunResult } from '../helpers/testhost.js';
+import { e2eSkipReason, finish, TestHost, tinyGuest } from '../helpers/testhost.js';
 
 const skip = e2eSkipReason();
 const host = skip ? undefined : new TestHost('refuse');
@@ -24,17 +24,6 @@ function snapshot(dir: string): string[] {
   };
   walk(dir);
   return out;
-}
-
-function finish(child: ChildProcess): Promise<RunResult> {
-  return new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    const t = Date.now();
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (status) => resolve({ status, stdout, stderr, ms: Date.now() - t }));
-  });
 }
 
 describe.skipIf(skip)('refusals, locks and guest directories on a real host', () => {

@@ -95,3 +95,15 @@ export function tinyGuest(): { dir: string; kernel: string; initrd: string; base
   const dir = execFileSync(join(REPO_ROOT, 'scripts', 'tiny-guest.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   return { dir, kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), base: join(dir, 'base.qcow2') };
 }
+
+/** Collects a spawned child's output until it exits (for flakevirt runs started in the background). */
+export function finish(child: ChildProcess): Promise<RunResult> {
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    const t = Date.now();
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (status) => resolve({ status, stdout, stderr, ms: Date.now() - t }));
+  });
+}
