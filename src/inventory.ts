@@ -1,6 +1,6 @@
 // The fleet as an Ansible inventory: hosts with their leased IPs, groups from the spec. Pure.
 import type { Fleet, Guest, Host } from './model.js';
-import { diskRecords } from './disks.js';
+import { diskRecords } from './disks/records.js';
 import { pathsOn } from './render/paths.js';
 import { ansibleJumpArgs } from './render/jump.js';
 

@@ -1,6 +1,6 @@
 // flakevirt disks [GUEST...]: every extra disk — guest device, stable by-id path, bus, serial,
 // namespace, host file, format and declared geometry. Read from the spec; needs no libvirt.
-import { diskRecords } from '../disks.js';
+import { diskRecords } from '../disks/records.js';
 import { formatSize } from '../spec/units.js';
 import { loadFleet, pickGuests, print, printJson, type GlobalOptions } from './context.js';
 import { readRecord } from '../adapters/placement-record.js';

@@ -6,6 +6,7 @@ import type { Lease } from '../leases.js';
 import type { Progress } from './runner.js';
 import { formatSize } from '../spec/units.js';
 import { BOOT_KEY, BOOT_NS, bootRecordXml } from '../render/boot-record.js';
+import { busOf } from '../disks/bus.js';
 
 export interface ExecuteOptions {
   timeoutMs: number;
@@ -43,7 +44,7 @@ export async function execute(s: Session, t: GuestTarget, actions: Action[], pro
         progress(`${a.replace ? 'recreating' : 'creating'} ${a.disk.device} (${a.disk.bus}, ${formatSize(a.disk.sizeBytes)} ${a.disk.format})`);
         if (a.replace) await store.remove(path);
         // Files named only in QEMU arguments are not relabeled by libvirt: hand them to qemu's user.
-        await store.createDisk(path, a.disk.format, a.disk.sizeBytes, a.disk.bus === 'nvme' && t.facts.nvme === 'commandline');
+        await store.createDisk(path, a.disk.format, a.disk.sizeBytes, busOf(a.disk).fileInQemuArguments(t.facts));
         break;
       }
       case 'delete-file':

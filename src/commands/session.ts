@@ -15,6 +15,7 @@ import type { GuestPaths } from '../render/paths.js';
 import { fingerprint, guestState, type BaseImage, type HostFacts } from '../render/state.js';
 import type { Desired } from '../plan.js';
 import { checkQemuCanRead } from '../adapters/permissions.js';
+import { busOf } from '../disks/bus.js';
 
 export interface NetworkInfo {
   name: string;
@@ -149,7 +150,7 @@ export class Session {
     ]);
     const base: BaseImage = { ...local, path: basePath };
     const onHost: Guest = { ...guest, boot: { ...guest.boot, ...(kernel && { kernel }), ...(initrd && { initrd }) } };
-    const needsQemuNvme = guest.disks.some((d) => d.bus === 'nvme' && (d.mdts !== undefined || d.atomic || d.nawun !== undefined || d.nawupf !== undefined || d.zoned));
+    const needsQemuNvme = guest.disks.some((d) => busOf(d).needsQemuArguments(d));
     const facts = factsFor(info, guest.accel, needsQemuNvme);
     const templateText = await readTemplate(guest.template);
     const paths = store.paths(guest.name);

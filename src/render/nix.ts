@@ -2,6 +2,7 @@
 import type { Fleet, Guest, Mount } from '../model.js';
 import { nixAttr, nixString, nixStringList } from '../escape/nix.js';
 import { udevRules } from './udev.js';
+import { busOf } from '../disks/bus.js';
 
 /** File name the shared library (nix/flakevirt-guest.nix) is copied to inside each guest directory. */
 export const GUEST_LIBRARY_FILE = 'flakevirt.nix';
@@ -64,12 +65,10 @@ function renderConfig(fleet: Fleet, guest: Guest): string {
   if (guest.mounts.length) {
     lines.push('  nixos-flake.storage = {', ...guest.mounts.flatMap(renderMount), '  };');
   }
-  if (guest.disks.some((d) => d.bus === 'nvme' && (d.atomic || d.nawun !== undefined || d.nawupf !== undefined))) {
-    lines.push(
-      '  # Atomic-write limits show on the NVMe path device (nvme0c0n1) but not on the multipath head',
-      '  # (nvme0n1) with native multipath on; turn it off so tests see them on /dev/nvmeXnY.',
-      '  boot.kernelParams = [ "nvme_core.multipath=N" ];',
-    );
+  const params = new Map(guest.disks.flatMap((d) => busOf(d).kernelParams(d)).map((k) => [k.param, k.why]));
+  if (params.size) {
+    for (const why of new Set([...params.values()].flat())) lines.push(`  # ${why}`);
+    lines.push(`  boot.kernelParams = ${nixStringList([...params.keys()])};`);
   }
   lines.push('}', '');
   return lines.join('\n');

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Disk, Fleet, Guest } from '../model.js';
 import { formatSize } from '../spec/units.js';
+import { busOf } from '../disks/bus.js';
 
 /** Facts about the host that shape the XML (resolved by the libvirt adapter, passed in). */
 export interface HostFacts {
@@ -47,17 +48,7 @@ export function describeDisk(d: Disk): string {
   const parts: string[] = [d.bus, formatSize(d.sizeBytes), d.format];
   if (d.logicalBlockSize) parts.push(`lbs=${d.logicalBlockSize}`);
   if (d.physicalBlockSize) parts.push(`pbs=${d.physicalBlockSize}`);
-  parts.push(`serial=${d.serial}`);
-  if (d.bus === 'nvme') {
-    if (d.mdts !== undefined) parts.push(`mdts=${d.mdts}`);
-    if (d.atomic) parts.push(`atomic=${JSON.stringify(d.atomic)}`);
-    if (d.nawun !== undefined) parts.push(`nawun=${d.nawun}`);
-    if (d.nawupf !== undefined) parts.push(`nawupf=${d.nawupf}`);
-    if (d.zoned) parts.push(`zoned=${JSON.stringify(d.zoned)}`);
-  } else {
-    if (!d.discard) parts.push('discard=off');
-    if (d.queues !== undefined) parts.push(`queues=${d.queues}`);
-  }
+  parts.push(`serial=${d.serial}`, ...busOf(d).describe(d));
   return parts.join(' ');
 }
 

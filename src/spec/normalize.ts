@@ -5,6 +5,7 @@ import { isLocalUri, jumpFromUri, parseJump } from '../hosts.js';
 import { DEFAULTS } from './defaults.js';
 import { parseDevice } from './devices.js';
 import { parseSize } from './units.js';
+import { busOf } from '../disks/bus.js';
 import { guestPathFor, macFor, nvmeById, nvmeSerial, virtioById, virtioSerial } from '../render/identity.js';
 
 function bytes(v: string | number): number {
@@ -144,7 +145,6 @@ function layout(g: RawGuest): { disks: Disk[]; mounts: Mount[] } {
 
 /** NVMe before virtio; NVMe by controller then namespace; virtio by name. */
 export function diskOrder(a: Disk, b: Disk): number {
-  if (a.bus !== b.bus) return a.bus === 'nvme' ? -1 : 1;
-  if (a.bus === 'nvme' && b.bus === 'nvme') return a.controller - b.controller || a.nsid - b.nsid;
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  const [ba, bb] = [busOf(a), busOf(b)];
+  return ba.rank - bb.rank || (ba === bb ? ba.compare(a, b as never) : 0);
 }

@@ -6,9 +6,8 @@ import { parseSize, formatSize, MiB, TiB } from './units.js';
 import { macFor } from '../render/identity.js';
 import { BUILTIN_TEMPLATES, DEFAULTS } from './defaults.js';
 import { connectIssues, jumpIssues } from '../hosts.js';
+import { BUSES, busOnlyFields } from '../disks/bus.js';
 
-const NVME_ONLY = ['mdts', 'atomic', 'nawun', 'nawupf', 'zoned'] as const;
-const VIRTIO_ONLY = ['discard', 'queues'] as const;
 const CONTROLLER_FIELDS = ['mdts', 'atomic', 'serial'] as const;
 
 export interface RuleResult {
@@ -159,11 +158,15 @@ function checkDisk(d: PlacedDisk, issues: SpecIssue[], warnings: SpecIssue[]): v
     const unit = Math.max(lbs ?? 512, pbs ?? 512);
     if (size.bytes % unit !== 0) issues.push({ path: `${base}.size`, message: `${size.bytes} bytes is not a multiple of the ${unit}-byte block size` });
   }
+  // A field of one bus on a disk of another (each bus lists its own fields, disks/buses/).
+  for (const { field, bus } of busOnlyFields()) {
+    if (bus.name !== ref.bus && (decl as Record<string, unknown>)[field] !== undefined) {
+      issues.push({ path: `${base}.${field}`, message: `${field} is ${bus.setting}; ${d.device} is ${BUSES[ref.bus].noun}${bus.name === 'nvme' ? ' (use /dev/nvmeXnY for NVMe)' : ''}` });
+    }
+  }
   if (ref.bus === 'virtio') {
-    for (const f of NVME_ONLY) if (decl[f] !== undefined) issues.push({ path: `${base}.${f}`, message: `${f} is an NVMe setting; ${d.device} is a virtio-blk disk (use /dev/nvmeXnY for NVMe)` });
     if (lbs !== undefined && pbs !== undefined && pbs < lbs) issues.push({ path: `${base}.physicalBlockSize`, message: `physicalBlockSize (${pbs}) must be at least logicalBlockSize (${lbs})` });
   } else {
-    for (const f of VIRTIO_ONLY) if (decl[f] !== undefined) issues.push({ path: `${base}.${f}`, message: `${f} is a virtio-blk setting; ${d.device} is an NVMe namespace` });
     if (lbs !== undefined && pbs !== undefined && lbs !== pbs) {
       issues.push({ path: `${base}.physicalBlockSize`, message: `QEMU's NVMe namespaces need logicalBlockSize = physicalBlockSize (got ${lbs} and ${pbs}); set both to the same value` });
     }

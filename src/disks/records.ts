@@ -1,7 +1,8 @@
 // Each extra disk as a record: where it is in the guest, on the host, and its declared geometry.
 // Pure; shown by `flakevirt disks` and carried in the inventory as flakevirt_disks.
-import type { Guest } from './model.js';
-import type { GuestPaths } from './render/paths.js';
+import type { Guest } from '../model.js';
+import type { GuestPaths } from '../render/paths.js';
+import { busOf } from './bus.js';
 
 export interface DiskRecord {
   device: string;
@@ -29,18 +30,13 @@ export interface DiskRecord {
 export function diskRecords(guest: Guest, paths: GuestPaths): DiskRecord[] {
   return guest.disks.map((d) => {
     const mount = guest.mounts.find((m) => m.mountPoint === d.mountPoint);
-    const nvme = d.bus === 'nvme' ? d : undefined;
-    const atomic = nvme && (nvme.atomic || nvme.nawun !== undefined || nvme.nawupf !== undefined)
-      ? { ...nvme.atomic, ...(nvme.nawun !== undefined && { nawun: nvme.nawun }), ...(nvme.nawupf !== undefined && { nawupf: nvme.nawupf }) }
-      : null;
     return {
       device: d.device,
       guestPath: d.guestPath,
       byId: d.byId,
       bus: d.bus,
       serial: d.serial,
-      nsid: nvme?.nsid ?? null,
-      controller: nvme ? `nvme${nvme.controller}` : null,
+      ...busOf(d).record(d),
       hostFile: paths.disk(d),
       format: d.format,
       sizeBytes: d.sizeBytes,
@@ -48,9 +44,6 @@ export function diskRecords(guest: Guest, paths: GuestPaths): DiskRecord[] {
       physicalBlockSize: d.physicalBlockSize ?? d.logicalBlockSize ?? 512,
       mountPoint: d.mountPoint ?? null,
       fsType: mount?.fsType ?? null,
-      mdts: nvme?.mdts ?? null,
-      atomic,
-      zoned: nvme?.zoned ?? null,
     };
   });
 }

@@ -1,0 +1,58 @@
+// What a disk bus is to flakevirt: everything that differs between NVMe and virtio-blk once a disk
+// is in the model, behind one interface, one module per bus (disks/buses/), registered in BUSES.
+// Adding a bus: a file in disks/buses/ implementing DiskBus, and its line in BUSES.
+import type { Disk } from '../model.js';
+import type { DiskRecord } from './records.js';
+import type { HostFacts } from '../render/state.js';
+import { nvme } from './buses/nvme.js';
+import { virtio } from './buses/virtio.js';
+
+/** A QEMU property a disk field needs, for the host capability check (capabilities.ts). */
+export interface QemuNeed {
+  field: string;
+  device: 'nvme' | 'nvme-ns' | 'virtio-blk-pci';
+  props: string[];
+  why: string;
+}
+
+export interface DiskBus<D extends Disk = Disk> {
+  readonly name: D['bus'];
+  /** How a message names a disk on this bus ("an NVMe namespace", "a virtio-blk disk"). */
+  readonly noun: string;
+  /** How a message names a field of this bus ("an NVMe setting"). */
+  readonly setting: string;
+  /** Spec fields only this bus takes (rules refuse them on disks of another bus). */
+  readonly ownFields: readonly string[];
+  /** Where disks of this bus sort among the guest's disks (lower first), then compare(). */
+  readonly rank: number;
+  compare(a: D, b: D): number;
+  /** The parts of the disk's one-line description (state fingerprint, `changed:` lines) this bus adds. */
+  describe(d: D): string[];
+  /** The udev rule line that links /dev/flakevirt/<name> to this disk, by serial (and namespace id). */
+  udevRule(d: D): string;
+  /** udev's stock by-id path for the disk. */
+  byId(d: D): string;
+  /** QEMU properties the disk's fields need; `first`: the first disk of its controller. */
+  qemuNeeds(d: D, first: boolean): QemuNeed[];
+  /** True when the disk's fields can only be given as QEMU arguments (not through libvirt's bus). */
+  needsQemuArguments(d: D): boolean;
+  /** True when, on a host with these facts, the disk's file is named only in QEMU arguments (libvirt then does not relabel it). */
+  fileInQemuArguments(facts: HostFacts): boolean;
+  /** Kernel command-line parameters a NixOS guest needs for this disk, with why. */
+  kernelParams(d: D): Array<{ param: string; why: string[] }>;
+  /** This bus's fields of the disk's record (`flakevirt disks`, flakevirt_disks). */
+  record(d: D): Pick<DiskRecord, 'nsid' | 'controller' | 'mdts' | 'atomic' | 'zoned'>;
+}
+
+/** Every bus flakevirt knows, by the name the model uses. */
+export const BUSES: { [B in Disk['bus']]: DiskBus<Extract<Disk, { bus: B }>> } = { nvme, virtio };
+
+/** The bus of a disk. */
+export function busOf<D extends Disk>(d: D): DiskBus<D> {
+  return BUSES[d.bus] as unknown as DiskBus<D>;
+}
+
+/** Every field that belongs to one bus only, with that bus. */
+export function busOnlyFields(): Array<{ field: string; bus: DiskBus }> {
+  return Object.values(BUSES).flatMap((b) => b.ownFields.map((field) => ({ field, bus: b as DiskBus })));
+}
