@@ -1,0 +1,71 @@
+// The adapters are tested by the argv they pass: virsh, qemu-img and nix are replaced on PATH by
+// recorders that log their arguments (and answer what the adapter expects), so each assertion is
+// exactly what flakevirt hands the real program.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const dir = mkdtempSync(join(tmpdir(), 'flakevirt-argv-'));
+const log = join(dir, 'calls.log');
+const savedPath = process.env.PATH;
+/** Each recorder logs "prog arg1 arg2 …" (one argument per tab) and prints what is in $dir/prog.out. */
+function recorder(prog: string, out = ''): void {
+  writeFileSync(join(dir, `${prog}.out`), out);
+  writeFileSync(join(dir, prog), `#!/bin/sh\n{ printf '%s' "${prog}"; for a; do printf '\\t%s' "$a"; done; echo; } >> '${log}'\ncat '${join(dir, `${prog}.out`)}'\n`);
+  chmodSync(join(dir, prog), 0o755);
+}
+function calls(): string[][] {
+  const text = (() => { try { return readFileSync(log, 'utf8'); } catch { return ''; } })();
+  rmSync(log, { force: true });
+  return text.split('\n').filter(Boolean).map((l) => l.split('\t'));
+}
+
+beforeAll(() => {
+  recorder('virsh', 'Name: default\nActive: yes\nBridge: virbr0\n');
+  recorder('qemu-img', JSON.stringify({ format: 'qcow2', 'virtual-size': 1 << 30 }));
+  recorder('nix', '/nix/store/00000000000000000000000000000000-nixos-disk-image.drv');
+  process.env.PATH = `${dir}:${savedPath}`;
+});
+afterAll(() => { process.env.PATH = savedPath; rmSync(dir, { recursive: true, force: true }); });
+
+describe('argv handed to the programs', () => {
+  it('virsh: the URI, then the subcommand and its operands, never an option-looking operand', async () => {
+    const { Virsh } = await import('../../src/adapters/virsh.js');
+    const v = new Virsh('qemu:///system');
+    expect(await v.networkInfo('default')).toEqual({ exists: true, active: true, bridge: 'virbr0' });
+    await v.setLiveMetadata('g1', 'http://flakevirt.dev/xmlns/boot/1', 'fvboot', '<boot started="1" before=""/>');
+    await v.poolBuild('flakevirt');
+    expect(calls()).toEqual([
+      ['virsh', '-q', '-c', 'qemu:///system', 'net-info', 'default'],
+      ['virsh', '-q', '-c', 'qemu:///system', 'metadata', '--domain', 'g1', '--uri', 'http://flakevirt.dev/xmlns/boot/1', '--key', 'fvboot', '--set', '<boot started="1" before=""/>', '--live'],
+      ['virsh', '-q', '-c', 'qemu:///system', 'pool-build', 'flakevirt'],
+    ]);
+    await expect(v.networkInfo('--help')).rejects.toThrow(/cannot be a virsh operand/);
+    expect(calls()).toEqual([]);
+  });
+
+  it('qemu-img: the overlay records its backing file and format, -U for reading a base in use', async () => {
+    const { createOverlay, imageInfo } = await import('../../src/adapters/disks.js');
+    const base = '/nix/store/x-nixos-disk-image/nixos.qcow2';
+    expect(await imageInfo(base)).toEqual({ format: 'qcow2', virtualSize: 1 << 30 });
+    const target = join(dir, 'root.qcow2');
+    await createOverlay(target, base, { format: 'qcow2', virtualSize: 1 << 30 }, 2 * 1024 ** 3).catch(() => undefined); // the recorder makes no file
+    const [info, create] = calls();
+    expect(info).toEqual(['qemu-img', 'info', '--output=json', '-U', base]);
+    expect(create!.slice(0, 8)).toEqual(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', base, '-F']);
+    expect(create![8]).toBe('qcow2');
+    expect(create![9]).toMatch(/root\.qcow2\.partial-\d+$/);
+    expect(create![10]).toBe(String(2 * 1024 ** 3));
+  });
+
+  it('nix: flakes on, the image drvPath evaluated on a path: flake', async () => {
+    const { evalImage, lockFlake } = await import('../../src/adapters/nix.js');
+    await lockFlake('/x/.flakevirt/g', { update: true });
+    expect(await evalImage('/x/.flakevirt/g', 'g')).toMatch(/nixos-disk-image\.drv$/);
+    expect(calls()).toEqual([
+      ['nix', '--extra-experimental-features', 'nix-command flakes', 'flake', 'lock', 'path:/x/.flakevirt/g', '--update-input', 'nixos-flake'],
+      ['nix', '--extra-experimental-features', 'nix-command flakes', 'eval', '--raw', 'path:/x/.flakevirt/g#packages.x86_64-linux.image.drvPath'],
+    ]);
+  });
+});
