@@ -3,16 +3,11 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createRequire } from 'node:module';
-import { RefusedError, SpecError, ToolError } from './errors.js';
+import { exitCodeFor } from './errors.js';
 import { commands as provisioning } from './commands/registry.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
-function exitCodeFor(e: unknown): number {
-  if (e instanceof SpecError) return 2;
-  if (e instanceof ToolError || e instanceof RefusedError) return 1;
-  return 70;
-}
 
 async function main(argv: string[]): Promise<void> {
   let cli: Argv = yargs(argv)

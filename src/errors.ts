@@ -46,3 +46,20 @@ export class RefusedError extends Error {
     this.name = 'RefusedError';
   }
 }
+
+/** The exit code an error means: 2 for the spec or the arguments, 1 for an operation, 70 for a bug. */
+export function exitCodeFor(e: unknown): number {
+  if (e instanceof SpecError) return 2;
+  if (e instanceof ToolError || e instanceof RefusedError) return 1;
+  return 70;
+}
+
+/**
+ * The exit code of a run over several guests, from each guest's error (undefined: it succeeded):
+ * 0 when all succeeded, 2 when one was refused for what the spec says, else 1.
+ */
+export function runExitCode(errors: ReadonlyArray<unknown>): number {
+  const failed = errors.filter((e) => e !== undefined);
+  if (!failed.length) return 0;
+  return failed.some((e) => e instanceof SpecError) ? 2 : 1;
+}

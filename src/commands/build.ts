@@ -1,5 +1,5 @@
 // flakevirt build [GUEST...] [--update]: render, lock and build the guests' images through Nix.
-import { SpecError } from '../errors.js';
+import { SpecError, runExitCode } from '../errors.js';
 import { loadFleet, pickGuests, print, printJson, type GlobalOptions } from './context.js';
 import { buildImages, checkImages, CheckedOnly, configDir } from './build-images.js';
 import { ProgressView } from './progress-view.js';
@@ -25,12 +25,13 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
   view.finish();
   const rows = guests.map((g) => {
     const b = built.get(g.name)!;
-    if (b instanceof Error) return { name: g.name, ok: false, error: b.message, dir: configDir(dir, g.name), spec: b instanceof SpecError };
+    if (b instanceof Error) return { name: g.name, ok: false, error: b.message, dir: configDir(dir, g.name) };
     if (b instanceof CheckedOnly) return { name: g.name, ok: true, how: b.how, dir: configDir(dir, g.name) };
     return { name: g.name, ok: true, image: b.base.path, storePath: b.storePath, how: b.how, sharedWith: b.sharedWith, dir: configDir(dir, g.name) };
   });
   // An evaluation error is in what the spec asked for (exit 2); any other failure is the build's (1).
-  if (rows.some((r) => !r.ok)) process.exitCode = rows.some((r) => !r.ok && !('spec' in r && r.spec)) ? 1 : 2;
+  const code = runExitCode(guests.map((g) => { const b = built.get(g.name); return b instanceof Error ? b : undefined; }));
+  if (code) process.exitCode = code;
   if (opts.json) return printJson(rows);
   const w = Math.max(...rows.map((r) => r.name.length));
   const hw = Math.max(...rows.map((r) => (r.how ?? 'failed').length));

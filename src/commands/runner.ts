@@ -1,6 +1,6 @@
 // Runs one operation per guest concurrently, reports progress per guest, and summarises.
 // One guest's failure never hides another's result; the exit code says whether all succeeded.
-import { SpecError, RefusedError } from '../errors.js';
+import { SpecError, RefusedError, runExitCode } from '../errors.js';
 import { ProgressView } from './progress-view.js';
 
 export interface GuestResult {
@@ -33,6 +33,7 @@ export async function forEachGuest<T extends { name: string }>(
 ): Promise<GuestResult[]> {
   const view = given ?? new ProgressView(opts.quiet || opts.json);
   if (!given) await view.start();
+  const errors = new Map<string, unknown>();
   const results = await Promise.all(items.map(async (item): Promise<GuestResult> => {
     const started = Date.now();
     const progress = view.for(item.name);
@@ -44,12 +45,13 @@ export async function forEachGuest<T extends { name: string }>(
       const error = e instanceof Error ? e.message : String(e);
       view.end(item.name, 'failed');
       if (!(e instanceof SpecError) && !(e instanceof RefusedError) && !(e instanceof Error && e.name === 'ToolError') && process.env.FLAKEVIRT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+      errors.set(item.name, e);
       return { name: item.name, ok: false, outcome: 'failed', error, seconds: (Date.now() - started) / 1000, ...(e instanceof SpecError && { specError: true }) };
     }
   }));
   if (!given) view.finish();
-  // A guest refused for what the spec says (SpecError) makes the run exit 2; any other failure 1.
-  if (results.some((r) => !r.ok)) process.exitCode = results.some((r) => r.specError) ? 2 : 1;
+  const code = runExitCode([...errors.values()]);
+  if (code) process.exitCode = code;
   return results;
 }
 

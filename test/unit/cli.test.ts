@@ -65,3 +65,15 @@ describe('flakevirt CLI', () => {
     expect(run(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
+
+describe('exit codes, in one place (src/errors.ts)', () => {
+  it('maps each error class, and a run over several guests the same way for every command', async () => {
+    const { exitCodeFor, runExitCode, SpecError, ToolError, RefusedError } = await import('../../src/errors.js');
+    const spec = new SpecError([{ path: 'x', message: 'y' }]);
+    const tool = new ToolError({ message: 'm', command: 'c' });
+    expect([exitCodeFor(spec), exitCodeFor(tool), exitCodeFor(new RefusedError('r')), exitCodeFor(new Error('bug'))]).toEqual([2, 1, 1, 70]);
+    expect(runExitCode([undefined, undefined])).toBe(0);
+    expect(runExitCode([undefined, tool])).toBe(1);
+    expect(runExitCode([tool, spec])).toBe(2);
+  });
+});
