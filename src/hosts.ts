@@ -1,6 +1,25 @@
 // libvirt URIs → what flakevirt needs to know about a host: local or remote, and how ssh reaches
 // its guests. Pure.
-import type { Jump } from './model.js';
+import type { Host, Jump } from './model.js';
+
+/**
+ * A host of the fleet, decided once from its URI: local (files made directly, leases read from the
+ * status file) or remote (libvirt's storage API, leases over the connection, an ssh jump to its
+ * guests). Everything that depends on the kind asks host.local, never the URI again.
+ */
+export function hostFor(h: { name: string; connect: string; pool?: string; jump?: string | false; memoryBytes?: number; vcpus?: number }, defaults: { localPool: string; remotePool: string }): Host {
+  const local = isLocalUri(h.connect);
+  const jump = local || h.jump === false ? undefined : h.jump !== undefined ? parseJump(h.jump, h.connect) : jumpFromUri(h.connect);
+  return {
+    name: h.name,
+    connect: h.connect,
+    local,
+    pool: h.pool ?? (local ? defaults.localPool : defaults.remotePool),
+    ...(h.memoryBytes !== undefined && { memoryBytes: h.memoryBytes }),
+    ...(h.vcpus !== undefined && { vcpus: h.vcpus }),
+    ...(jump && { jump }),
+  };
+}
 
 /** True for URIs whose daemon runs on this machine (no host part), where local files can be read. */
 export function isLocalUri(uri: string): boolean {

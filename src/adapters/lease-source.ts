@@ -14,11 +14,11 @@ export interface LeaseSource {
   watch(cb: () => void): () => void;
 }
 
-export async function leaseSource(lv: Libvirt, network: string, bridge: string): Promise<LeaseSource> {
+export async function leaseSource(lv: Libvirt, network: string, bridge: string, local: boolean): Promise<LeaseSource> {
   const file = `${DNSMASQ_DIR}/${bridge}.status`;
   // FLAKEVIRT_LEASE_SOURCE=virsh forces the polling path that remote connections use (tests use it).
   const forced = process.env.FLAKEVIRT_LEASE_SOURCE === 'virsh';
-  if (!forced && lv.isLocal && bridge && (await access(DNSMASQ_DIR, constants.R_OK).then(() => true, () => false))) {
+  if (!forced && local && bridge && (await access(DNSMASQ_DIR, constants.R_OK).then(() => true, () => false))) {
     return {
       kind: 'status-file',
       read: async () => {

@@ -101,8 +101,4 @@ export class Libvirt {
     });
   }
 
-  /** True for URIs whose daemon runs on this machine (no host part), where local files can be read. */
-  get isLocal(): boolean {
-    return isLocalUri(this.uri);
-  }
 }

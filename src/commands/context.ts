@@ -3,7 +3,7 @@ import { existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NoSpecError, RefusedError, SpecError } from '../errors.js';
 import type { Fleet, Host } from '../model.js';
-import { connectIssues, isLocalUri, jumpFromUri } from '../hosts.js';
+import { connectIssues, hostFor } from '../hosts.js';
 import { DEFAULTS } from '../spec/defaults.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { findSpec } from '../spec/find.js';
@@ -52,9 +52,7 @@ export function hostsFor(opts: GlobalOptions, fleet?: Fleet): Host[] {
     const connect = opts.connect ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULTS.connect;
     const issues = opts.connect !== undefined ? connectIssues(opts.connect, '--connect') : [];
     if (issues.length) throw new SpecError(issues, 'bad --connect');
-    const local = isLocalUri(connect);
-    const jump = jumpFromUri(connect);
-    return [{ name: DEFAULTS.hostName, connect, local, pool: local ? DEFAULTS.pool : DEFAULTS.remotePool, ...(jump && { jump }) }];
+    return [hostFor({ name: DEFAULTS.hostName, connect }, { localPool: DEFAULTS.pool, remotePool: DEFAULTS.remotePool })];
   }
   const wanted = opts.host ?? [];
   const unknown = wanted.filter((n) => !fleet.hosts.some((h) => h.name === n));

@@ -111,7 +111,7 @@ async function refuseEarly(hosts: Hosts, guests: Guest[], hostOf: (g: Guest) => 
 /** Refuses, before anything is created, disk fields this host's QEMU cannot provide (exit 2). */
 async function checkHostQemu(s: Session, guests: Guest[]): Promise<void> {
   const { needsCapabilities, checkCapabilities } = await import('../capabilities.js');
-  if (!needsCapabilities(guests) || !s.lv.isLocal) return;
+  if (!needsCapabilities(guests) || !s.host.local) return;
   const emulator = (await s.info()).emulator;
   if (!emulator) return;
   const { qemuCaps } = await import('../adapters/qemu-caps.js');

@@ -86,7 +86,7 @@ export class Session {
       p = (async () => {
         // Read commands on a local host take the bridge from libvirt's live network status file
         // (a file read instead of a virsh process); up and reimage ask virsh, which can also start it.
-        const live = !ensureActive && this.lv.isLocal ? await liveBridge(name) : undefined;
+        const live = !ensureActive && this.host.local ? await liveBridge(name) : undefined;
         let info = live ? { exists: true, active: true, bridge: live } : await this.lv.virsh.networkInfo(name);
         if (!info.exists) {
           throw new ToolError({ message: `libvirt network "${name}" is not defined on ${this.lv.uri}; define it (virsh net-define /usr/share/libvirt/networks/default.xml) or set network: in the spec`, command: `virsh net-info ${name}` });
@@ -100,7 +100,7 @@ export class Session {
           name,
           bridge: info.bridge,
           leaseTime: () => (leaseTime ??= this.lv.virsh.networkXml(name).then(leaseTimeOf)),
-          leases: await leaseSource(this.lv, name, info.bridge),
+          leases: await leaseSource(this.lv, name, info.bridge, this.host.local),
         };
       })();
       this.networks.set(name, p);

@@ -1,7 +1,7 @@
 // A valid written spec → the model: defaults applied, sizes in bytes, disks laid out with serials.
 import type { RawSpec, RawGuest } from './schema.js';
 import type { Disk, Fleet, Guest, Host, Mount, NvmeAtomic } from '../model.js';
-import { isLocalUri, jumpFromUri, parseJump } from '../hosts.js';
+import { hostFor } from '../hosts.js';
 import { DEFAULTS } from './defaults.js';
 import { parseDevice } from './devices.js';
 import { parseSize } from './units.js';
@@ -42,19 +42,13 @@ export function normalize(spec: RawSpec, { specPath, home, keyFileContents = [],
     }));
   const pool = tilde(spec.pool ?? DEFAULTS.pool);
   const rawHosts = spec.hosts ?? { [DEFAULTS.hostName]: { connect: connect ?? spec.connect ?? defaultConnect ?? DEFAULTS.connect } };
-  const hosts = Object.entries(rawHosts).map(([name, h]): Host => {
-    const local = isLocalUri(h.connect);
-    const jump = local || h.jump === false ? undefined : h.jump !== undefined ? parseJump(h.jump, h.connect) : jumpFromUri(h.connect);
-    return {
-      name,
-      connect: h.connect,
-      local,
-      pool: h.pool !== undefined ? tilde(h.pool) : local ? pool : DEFAULTS.remotePool,
-      ...(h.memory !== undefined && { memoryBytes: bytes(h.memory) }),
-      ...(h.vcpus !== undefined && { vcpus: h.vcpus }),
-      ...(jump && { jump }),
-    };
-  });
+  const hosts = Object.entries(rawHosts).map(([name, h]): Host => hostFor({
+    name, connect: h.connect,
+    ...(h.pool !== undefined && { pool: tilde(h.pool) }),
+    ...('jump' in h && h.jump !== undefined && { jump: h.jump }),
+    ...('memory' in h && h.memory !== undefined && { memoryBytes: bytes(h.memory) }),
+    ...('vcpus' in h && h.vcpus !== undefined && { vcpus: h.vcpus }),
+  }, { localPool: pool, remotePool: DEFAULTS.remotePool }));
   return {
     specPath,
     hosts,
