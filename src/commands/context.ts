@@ -21,14 +21,21 @@ export interface GlobalOptions {
 /** Path of the built-in example fleet, used by `up` when there is no spec file. */
 export const EXAMPLE_SPEC = packagePath('examples', 'tiny-fleet.yaml');
 
-/** Loads the spec named by -f, else ./flakevirt.yaml; prints warnings to stderr. */
-export async function loadFleet(opts: GlobalOptions, { allowExample = false } = {}): Promise<LoadedSpec> {
-  const path = findSpec(opts.spec) ?? (allowExample ? EXAMPLE_SPEC : undefined);
+/**
+ * Loads the spec named by -f, else ./flakevirt.yaml; prints warnings to stderr. With no spec,
+ * `allowExample` takes the built-in example fleet: `prepare` builds its tiny guest and key when
+ * missing (commands that create guests), `present` uses it only when that was done already
+ * (read commands never download).
+ */
+export async function loadFleet(opts: GlobalOptions, { allowExample = false as false | 'prepare' | 'present' } = {}): Promise<LoadedSpec> {
+  let path = findSpec(opts.spec);
+  if (!path && allowExample === 'prepare') path = EXAMPLE_SPEC;
+  if (!path && allowExample === 'present' && existsSync(`${EXAMPLE_KEY}.pub`) && existsSync(TINY_GUEST_BASE)) path = EXAMPLE_SPEC;
   if (!path) throw new NoSpecError();
   const { loadSpec } = await import('../spec/load.js');
   if (path === EXAMPLE_SPEC) {
     process.stderr.write(`flakevirt: no flakevirt.yaml here; using the built-in example fleet (${EXAMPLE_SPEC})\n`);
-    await ensureExample();
+    if (allowExample === 'prepare') await ensureExample();
   }
   // --connect overrides the spec; $LIBVIRT_DEFAULT_URI only fills in when the spec has no connect:.
   const loaded = await loadSpec(path, { ...(opts.connect && { connect: opts.connect }), ...(process.env.LIBVIRT_DEFAULT_URI && { defaultConnect: process.env.LIBVIRT_DEFAULT_URI }) });
@@ -37,7 +44,7 @@ export async function loadFleet(opts: GlobalOptions, { allowExample = false } = 
 }
 
 /** The spec when there is one (read commands and `down --all` also work without). */
-export async function loadFleetIfAny(opts: GlobalOptions, { allowExample = false } = {}): Promise<LoadedSpec | undefined> {
+export async function loadFleetIfAny(opts: GlobalOptions, { allowExample = false as false | 'prepare' | 'present' } = {}): Promise<LoadedSpec | undefined> {
   try {
     return await loadFleet(opts, { allowExample });
   } catch (e) {
@@ -82,6 +89,8 @@ export function printJson(value: unknown): void {
 
 /** Where the example fleet's login key lives (examples/tiny-fleet.yaml names its .pub). */
 export const EXAMPLE_KEY = '/var/lib/flakevirt/example/id_ed25519';
+/** The tiny guest's base image, as examples/tiny-fleet.yaml names it (made by scripts/tiny-guest.sh). */
+const TINY_GUEST_BASE = '/var/cache/flakevirt/tiny-guest/base.qcow2';
 
 /**
  * Builds the example's tiny guest from Debian packages unless it is cached already, and makes the

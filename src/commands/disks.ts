@@ -16,7 +16,7 @@ export interface DisksOptions extends GlobalOptions {
 }
 
 export async function disksCommand(opts: DisksOptions): Promise<void> {
-  const { fleet } = await loadFleet(opts, { allowExample: true });
+  const { fleet } = await loadFleet(opts, { allowExample: 'present' });
   const record = (await readRecord(fleet.pool)).guests;
   const hostOf = (g: Guest) => fleet.hosts.find((h) => h.name === homeOf(g, record, fleet.hosts)) ?? (fleet.hosts.length === 1 ? fleet.hosts[0] : undefined);
   const guests = pickGuests(fleet.guests, opts.guests).filter((g) => !opts.host?.length || opts.host.includes(hostOf(g)?.name ?? ''));

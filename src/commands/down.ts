@@ -28,7 +28,7 @@ interface Target {
 
 export async function downCommand(opts: DownOptions): Promise<void> {
   // --all works without a spec (it finds flakevirt's domains by their metadata); names need one.
-  const fleet: Fleet | undefined = opts.all ? (await loadFleetIfAny(opts))?.fleet : (await loadFleet(opts, { allowExample: true })).fleet;
+  const fleet: Fleet | undefined = opts.all ? (await loadFleetIfAny(opts))?.fleet : (await loadFleet(opts, { allowExample: 'present' })).fleet;
   if (opts.all && opts.guests?.length) throw new SpecError([{ path: '', message: 'give guest names or --all, not both' }], 'bad arguments');
   const selected = hostsFor(opts, fleet);
   const hosts = await Hosts.open(selected, fleet);

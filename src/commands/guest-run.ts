@@ -23,7 +23,7 @@ export async function runPerGuest(
   opts: GuestRunOptions,
   op: (s: Session, guest: Guest, progress: Progress) => Promise<Omit<GuestResult, 'name' | 'ok' | 'seconds'>>,
 ): Promise<void> {
-  const { fleet, dir } = await loadFleet(opts, { allowExample: true });
+  const { fleet, dir } = await loadFleet(opts, { allowExample: 'prepare' });
   const picked = pickGuests(fleet.guests, opts.guests);
   const selected = new Set(hostsFor(opts, fleet).map((h) => h.name));
   const hosts = await Hosts.open(fleet.hosts, fleet);

@@ -22,7 +22,7 @@ export interface InventoryOptions extends Omit<GlobalOptions, 'host'> {
 
 /** The spec's guests that hold a lease now; the others are named on stderr, never listed without an IP. */
 export async function leasedHosts(opts: GlobalOptions): Promise<{ fleet: Fleet; hosts: InventoryHost[]; specPath: string }> {
-  const { fleet, rows } = await listFleet(opts, { allowExample: true });
+  const { fleet, rows } = await listFleet(opts, { allowExample: 'present' });
   if (!fleet) throw new NoSpecError();
   const byName = new Map<string, GuestRow>(rows.map((r) => [r.name, r]));
   const hosts: InventoryHost[] = [];

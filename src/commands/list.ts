@@ -21,12 +21,12 @@ export interface GuestRow {
 }
 
 /** Rows for every flakevirt domain on the hosts, plus spec guests that are not defined. */
-export async function listRows(opts: GlobalOptions, { allowExample = false } = {}): Promise<GuestRow[]> {
+export async function listRows(opts: GlobalOptions, { allowExample = false as false | 'present' } = {}): Promise<GuestRow[]> {
   return (await listFleet(opts, { allowExample })).rows;
 }
 
 /** The spec (when there is one) and the rows. */
-export async function listFleet(opts: GlobalOptions, { allowExample = false } = {}): Promise<{ fleet?: Fleet; dir?: string; rows: GuestRow[] }> {
+export async function listFleet(opts: GlobalOptions, { allowExample = false as false | 'present' } = {}): Promise<{ fleet?: Fleet; dir?: string; rows: GuestRow[] }> {
   const loaded = await loadFleetIfAny(opts, { allowExample });
   return { ...(loaded && { fleet: loaded.fleet, dir: loaded.dir }), rows: await rowsFor(opts, loaded?.fleet) };
 }
