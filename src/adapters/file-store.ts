@@ -1,6 +1,6 @@
 // A local host's guest files: one directory per guest in the pool with a manifest, disks made by
 // qemu-img or ftruncate, Nix-built bases kept alive by GC roots in POOL/.gcroots.
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { checkOwnDir, ownDir } from './private-dir.js';
 import { RefusedError } from '../errors.js';
 import { dirname } from 'node:path';
@@ -39,7 +39,6 @@ export class FileStore implements GuestStore {
 
   /** Which of the guest's files are there; anything but a regular file where a disk goes is refused, never adopted. */
   async existing(candidates: string[]): Promise<Set<string>> {
-    const { lstat } = await import('node:fs/promises');
     const out = new Set<string>();
     for (const f of candidates) {
       if (!f) continue;

@@ -1,14 +1,22 @@
-// The one way flakevirt makes or opens a directory of its own state (locks, caches, keys): created
-// 0700 when missing, and used only when it is a real directory (not a symlink) owned by this user
-// that no group or other user can write. flakevirt runs as root; a directory another user made or
-// can write would let that user steer it (plant a symlink, a lock, a cache entry).
+// The one way flakevirt makes or opens a directory it trusts (the pool, guest directories, locks,
+// caches, the example's key) and writes a file of its own. A directory is used only when it is a
+// real directory (not a symlink) owned by the user running flakevirt, writable by nobody else, in a
+// parent nobody else could rename it out of. flakevirt runs as root; a directory another user made or
+// can write would let that user steer it (plant a symlink, a lock, a cache entry, a manifest).
 import { lstatSync, mkdirSync, statSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RefusedError } from '../errors.js';
 
-/** Makes `dir` (and missing parents, 0700) and checks it; returns it. Throws RefusedError naming the fix. */
+/**
+ * Makes `dir` (and missing parents, 0700) and checks it as ownDir does, and also that no group or
+ * other user can even read or enter it (it holds locks, caches, a private key); returns it.
+ */
 export function privateDir(dir: string): string {
-  return ownDir(dir, 0o700);
+  ownDir(dir, 0o700);
+  const mode = lstatSync(dir).mode & 0o777;
+  if (mode & 0o077) throw new RefusedError(`${dir} has mode ${mode.toString(8)}; flakevirt keeps private files there and needs it 0700. Run chmod 700 ${dir}, or remove it (flakevirt makes it again)`);
+  return dir;
 }
 
 /**
@@ -62,7 +70,6 @@ export function cacheDir(): string {
  * then renamed over the target (which replaces a symlink there instead of following it).
  */
 export async function writeOwnFile(path: string, content: string, mode = 0o644): Promise<void> {
-  const { open, rename, rm } = await import('node:fs/promises');
   const tmp = `${path}.partial-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   try {
     const fh = await open(tmp, 'wx', mode);

@@ -1,7 +1,8 @@
 // What every command gets: the global options and a way to print.
-import { existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { privateDir } from '../adapters/private-dir.js';
 import { dirname } from 'node:path';
-import { NoSpecError, RefusedError, SpecError } from '../errors.js';
+import { NoSpecError, SpecError } from '../errors.js';
 import type { Fleet, Host } from '../model.js';
 import { connectIssues, hostFor } from '../hosts.js';
 import { DEFAULTS } from '../spec/defaults.js';
@@ -98,12 +99,7 @@ const TINY_GUEST_BASE = '/var/cache/flakevirt/tiny-guest/base.qcow2';
  */
 async function ensureExample(): Promise<void> {
   await run('bash', [packagePath('scripts', 'tiny-guest.sh')], 'building the tiny example guest from Debian packages (scripts/tiny-guest.sh)');
-  const dir = dirname(EXAMPLE_KEY);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = lstatSync(dir);
-  if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) {
-    throw new RefusedError(`${dir} must be a directory owned by you with mode 0700 (it holds the example fleet's private key); remove it and run again`);
-  }
+  privateDir(dirname(EXAMPLE_KEY)); // it holds the example fleet's private key
   if (!existsSync(`${EXAMPLE_KEY}.pub`)) {
     rmSync(EXAMPLE_KEY, { force: true });
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'flakevirt-example', '-f', EXAMPLE_KEY], 'making the example fleet\'s ssh key (ssh-keygen, from openssh-client)');
