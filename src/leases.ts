@@ -4,6 +4,7 @@
 // listed. A lease counts for this boot only if it was granted after the boot began: its expiry
 // minus the network's lease time is at or after the start, or its expiry moved past the value
 // recorded just before the start (for a lease seen then, only the latter counts).
+import { parseNetwork } from './libvirt-xml/network.js';
 
 export interface Lease {
   ip: string;
@@ -70,8 +71,5 @@ export function parseVirshLeases(text: string): Lease[] {
 
 /** The lease time a network XML sets (<range><lease expiry unit/>), else libvirt's default hour. */
 export function leaseTimeOf(networkXml: string): number {
-  const m = /<lease\s+expiry=['"](\d+)['"](?:\s+unit=['"](seconds|minutes|hours)['"])?/.exec(networkXml);
-  if (!m) return 3600;
-  const n = Number(m[1]);
-  return m[2] === 'seconds' ? n : m[2] === 'hours' ? n * 3600 : n * 60;
+  return parseNetwork(networkXml).leaseSeconds ?? 3600;
 }

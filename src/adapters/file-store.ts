@@ -92,11 +92,11 @@ export class FileStore implements GuestStore {
     return readFile(paths.console, 'utf8').catch(() => undefined);
   }
 
-  async dropUnused(domainXmls: string[]): Promise<string[]> {
+  async dropUnused(domainFiles: string[]): Promise<string[]> {
     const { gcRoots, dropGcRoot } = await import('./nix.js');
     const dropped: string[] = [];
     for (const [link, storePath] of await gcRoots(`${this.pool}/.gcroots`)) {
-      if (!domainXmls.some((x) => x.includes(`${storePath}/`))) {
+      if (!domainFiles.some((f) => f.includes(`${storePath}/`))) {
         await dropGcRoot(link);
         dropped.push(link);
       }

@@ -2,6 +2,7 @@
 import type { Accel } from '../model.js';
 import type { HostFacts } from '../render/state.js';
 import type { Libvirt } from './libvirt.js';
+import { parseCapabilities, parseDomainCapabilities } from '../libvirt-xml/host.js';
 
 export interface HostInfo {
   kvm: boolean;
@@ -18,24 +19,21 @@ export async function readHostInfo(lv: Libvirt): Promise<HostInfo> {
     lv.virsh.domCapabilities('kvm').catch(() => ''),
     lv.virsh.domCapabilities('qemu').catch(() => ''),
   ]);
-  const domcaps = kvmCaps || qemuCaps;
+  const kvm = kvmCaps ? parseDomainCapabilities(kvmCaps) : undefined;
+  const domcaps = kvm ?? (qemuCaps ? parseDomainCapabilities(qemuCaps) : undefined);
+  const emulator = domcaps?.emulator;
   return {
-    kvm: /<domain>kvm<\/domain>/.test(kvmCaps),
-    nativeNvme: /<disk supported='yes'>[\s\S]*?<enum name='bus'>[\s\S]*?<value>nvme<\/value>[\s\S]*?<\/enum>/.test(domcaps),
+    kvm: kvm?.domainType === 'kvm',
+    nativeNvme: domcaps?.diskBuses.includes('nvme') ?? false,
     ...parseDacLabel(caps),
-    ...emulatorOf(domcaps),
+    ...(emulator && { emulator }),
   };
-}
-
-function emulatorOf(domcaps: string): { emulator?: string } {
-  const path = /<path>([^<]+)<\/path>/.exec(domcaps)?.[1];
-  return path ? { emulator: path } : {};
 }
 
 /** The DAC base label for kvm (else qemu) domains from capabilities XML. */
 export function parseDacLabel(caps: string): { qemuLabel?: string } {
-  const dac = /<secmodel>\s*<model>dac<\/model>[\s\S]*?<\/secmodel>/.exec(caps)?.[0] ?? '';
-  const label = /<baselabel type='kvm'>([^<]+)<\/baselabel>/.exec(dac)?.[1] ?? /<baselabel type='qemu'>([^<]+)<\/baselabel>/.exec(dac)?.[1];
+  const { kvm, qemu } = parseCapabilities(caps).dacLabels;
+  const label = kvm ?? qemu;
   return label ? { qemuLabel: label } : {};
 }
 

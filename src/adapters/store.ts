@@ -29,5 +29,5 @@ export interface GuestStore {
   removeGuest(guest: string, dir?: string): Promise<number>;
   readConsole(paths: GuestPaths): Promise<string | undefined>;
   /** Removes shared images (GC roots, uploaded blobs) that none of these domain XMLs uses; returns what went. */
-  dropUnused(domainXmls: string[]): Promise<string[]>;
+  dropUnused(domainFiles: string[]): Promise<string[]>;
 }

@@ -12,6 +12,7 @@ import { withTempDir } from './temp-dir.js';
 import { ToolError } from '../errors.js';
 import type { Host } from '../model.js';
 import type { GuestPaths } from '../render/paths.js';
+import { parsePool } from '../libvirt-xml/storage.js';
 import { BLOB, blobName, completeMarker, isGuestVolume, poolDir, POOL_NAME, renderVolume, volumePaths, type BlobKind, type VolumeSpec } from '../render/volume.js';
 import { formatSize } from '../spec/units.js';
 import type { ImageInfo } from './disks.js';
@@ -45,7 +46,7 @@ export class VolumeStore implements GuestStore {
       });
       xml = (await this.virsh.poolXml(POOL_NAME))!;
     }
-    const target = /<target>\s*<path>([^<]+)<\/path>/.exec(xml)?.[1];
+    const target = parsePool(xml).targetPath;
     if (target !== undefined && poolDir(target) !== poolDir(this.host.pool)) {
       throw new ToolError({ message: `storage pool "${POOL_NAME}" on host ${this.host.name} has its target at ${target}, not ${this.host.pool}; set hosts.${this.host.name}.pool: ${target}, or undefine that pool`, command: `virsh -c ${this.host.connect} pool-dumpxml ${POOL_NAME}` });
     }
@@ -205,12 +206,12 @@ export class VolumeStore implements GuestStore {
     }).catch(() => undefined);
   }
 
-  async dropUnused(domainXmls: string[]): Promise<string[]> {
+  async dropUnused(domainFiles: string[]): Promise<string[]> {
     this.listing = undefined;
     const vols = await this.volumes();
     const dropped: string[] = [];
     for (const [name, path] of vols) {
-      if (!BLOB.test(name) || domainXmls.some((x) => x.includes(path))) continue;
+      if (!BLOB.test(name) || domainFiles.some((f) => f.includes(path))) continue;
       await this.delete(completeMarker(name)).catch(() => undefined);
       await this.delete(name);
       dropped.push(name);

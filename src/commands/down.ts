@@ -3,6 +3,7 @@
 import { RefusedError, SpecError } from '../errors.js';
 import { foreign } from '../plan.js';
 import { domainFacts } from '../ownership.js';
+import { domainFiles, parseDomain } from '../libvirt-xml/domain.js';
 import { lockGuest } from '../adapters/lock.js';
 import { ownedGuestDirs } from '../adapters/guest-dir.js';
 import { readRecord } from '../adapters/placement-record.js';
@@ -90,8 +91,9 @@ export async function downCommand(opts: DownOptions): Promise<void> {
     await Promise.all([...touched].map(async (name) => {
       const s = hosts.get(name).session;
       if (!s) return;
-      const xmls = (await s.lv.domains()).map((d) => d.xml);
-      for (const v of await (await s.store()).dropUnused(xmls)) if (!opts.json) process.stderr.write(`flakevirt: removed ${v} from host ${name} (no guest uses it)\n`);
+      // A domain that cannot be read keeps everything: its XML text stands in for its files.
+      const files = (await s.lv.domains()).flatMap((d) => { const dom = parseDomain(d.xml); return dom ? domainFiles(dom) : [d.xml]; });
+      for (const v of await (await s.store()).dropUnused(files)) if (!opts.json) process.stderr.write(`flakevirt: removed ${v} from host ${name} (no guest uses it)\n`);
     }));
     printResults(results, { ...opts, showHost: (fleet?.hosts.length ?? 1) > 1 });
   } finally {

@@ -4,6 +4,7 @@ import { ToolError, SpecError } from '../errors.js';
 import type { Fleet, Host } from '../model.js';
 import type { DomainView } from '../adapters/libvirt.js';
 import { domainFacts } from '../ownership.js';
+import { memoryBytes, parseDomain } from '../libvirt-xml/domain.js';
 import { place, type Placement, type PlacementHost } from '../placement.js';
 import { readRecord, writeRecord } from '../adapters/placement-record.js';
 import { Session } from './session.js';
@@ -106,8 +107,6 @@ export async function placeFleet(fleet: Fleet, hosts: Hosts, { save = true } = {
 
 /** <memory unit='KiB'>N</memory> of a domain, in bytes. */
 export function domainMemory(xml: string): number {
-  const m = /<memory(?:\s+unit=['"](\w+)['"])?>(\d+)<\/memory>/.exec(xml);
-  if (!m) return 0;
-  const unit = { b: 1, bytes: 1, KiB: 1024, k: 1024, MiB: 1 << 20, M: 1 << 20, GiB: 1 << 30, G: 1 << 30 }[m[1] ?? 'KiB'] ?? 1024;
-  return Number(m[2]) * unit;
+  const d = parseDomain(xml);
+  return d ? memoryBytes(d) : 0;
 }

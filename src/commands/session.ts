@@ -10,6 +10,7 @@ import { imageInfo, type ImageInfo } from '../adapters/disks.js';
 import { readTemplate } from '../adapters/templates.js';
 import type { GuestStore, Report } from '../adapters/store.js';
 import { leaseTimeOf } from '../leases.js';
+import { parseNetwork } from '../libvirt-xml/network.js';
 import { renderDomain } from '../render/domain.js';
 import type { GuestPaths } from '../render/paths.js';
 import { fingerprint, guestState, type BaseImage, type HostFacts } from '../render/state.js';
@@ -176,5 +177,5 @@ function backingIssues(guest: Guest, path: string, info: ImageInfo): SpecIssue[]
 async function liveBridge(name: string): Promise<string | undefined> {
   const { readFile } = await import('node:fs/promises');
   const xml = await readFile(`/run/libvirt/network/${name}.xml`, 'utf8').catch(() => undefined);
-  return xml ? /<bridge name=['"]([^'"]+)['"]/.exec(xml)?.[1] : undefined;
+  return xml ? parseNetwork(xml).bridge : undefined;
 }

@@ -4,6 +4,7 @@
 import type { Disk } from '../model.js';
 import type { DiskRecord } from './records.js';
 import type { HostFacts } from '../render/state.js';
+import type { DomainController, DomainDisk } from '../libvirt-xml/domain.js';
 import { nvme } from './buses/nvme.js';
 import { virtio } from './buses/virtio.js';
 
@@ -13,6 +14,13 @@ export interface QemuNeed {
   device: 'nvme' | 'nvme-ns' | 'virtio-blk-pci';
   props: string[];
   why: string;
+}
+
+/** What one bus adds to a domain. */
+export interface DomainPart {
+  disks: DomainDisk[];
+  controllers: DomainController[];
+  qemuArgs: string[];
 }
 
 export interface DiskBus<D extends Disk = Disk> {
@@ -40,6 +48,13 @@ export interface DiskBus<D extends Disk = Disk> {
   fileInQemuArguments(facts: HostFacts): boolean;
   /** Kernel command-line parameters a NixOS guest needs for this disk, with why. */
   kernelParams(d: D): Array<{ param: string; why: string[] }>;
+  /**
+   * Where this bus's disks go in the domain XML among other buses' (lower first): libvirt gives PCI
+   * slots in document order, so an existing guest's devices keep their addresses only if this stays.
+   */
+  readonly domainOrder: number;
+  /** This bus's disks of one guest, in the domain: <disk> and <controller> elements, or QEMU arguments. */
+  domain(disks: D[], facts: HostFacts, fileOf: (d: D) => string): DomainPart;
   /** This bus's fields of the disk's record (`flakevirt disks`, flakevirt_disks). */
   record(d: D): Pick<DiskRecord, 'nsid' | 'controller' | 'mdts' | 'atomic' | 'zoned'>;
 }

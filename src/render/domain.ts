@@ -1,20 +1,16 @@
 // Model → libvirt domain XML, filled into a template. Pure: the template text, host facts and
-// base image come in as arguments.
-import type { Disk, Fleet, Guest, NvmeDisk, VirtioDisk } from '../model.js';
+// base image come in as arguments. Each disk bus adds its own part (disks/buses/*.ts domain()).
+import type { Disk, Fleet, Guest } from '../model.js';
 import { xmlEscape as x } from '../escape/xml.js';
 import { SpecError } from '../errors.js';
-import { qemuOptions } from '../escape/qemu.js';
-import { buildXml, parseXml, type XmlNode } from './xml.js';
+import { buildDomain, parseDomain, type DomainDisk } from '../libvirt-xml/domain.js';
 import type { GuestPaths } from './paths.js';
 import { uuidFor } from './identity.js';
 import { udevRules } from './udev.js';
 import { fingerprint, guestState, type BaseImage, type HostFacts } from './state.js';
+import { BUSES, type DiskBus } from '../disks/bus.js';
 
-export const METADATA_NS = 'http://flakevirt.dev/xmlns/guest/1';
-export const QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0';
-/** First pcie.0 slot used for NVMe root ports; libvirt fills slots from 0x01 upwards for its own. */
-export const NVME_PORT_FIRST_SLOT = 0x10;
-export const NVME_PORT_FIRST_CHASSIS = 50;
+export { METADATA_NS, QEMU_NS } from '../libvirt-xml/domain.js';
 
 export interface DomainInput {
   fleet: Fleet;
@@ -26,89 +22,51 @@ export interface DomainInput {
   templateText: string;
 }
 
-/** Attributes for a node, each value escaped; undefined ones are left out. */
-function attrs(values: Record<string, string | number | boolean | undefined>): XmlNode {
-  const out: XmlNode = {};
-  for (const [k, v] of Object.entries(values)) if (v !== undefined) out[`@_${k}`] = x(v);
-  return out;
-}
-
-function text(value: string | number, extra: Record<string, string | number | undefined> = {}): XmlNode {
-  return { ...attrs(extra), '#text': x(value) };
-}
-
 /** Renders the domain XML for one guest. */
 export function renderDomain(input: DomainInput): string {
   const { fleet, guest, host, base, paths, templateText } = input;
-  const tree = parseXml(templateText);
-  const domain = tree.domain as XmlNode | undefined;
-  if (!domain || typeof domain !== 'object') throw new SpecError([{ path: `guests.${guest.name}.template`, message: `${guest.template} has no <domain> element; start from a copy of domain-templates/q35.xml` }], 'bad domain template');
+  const domain = parseDomain(templateText);
+  if (!domain) throw new SpecError([{ path: `guests.${guest.name}.template`, message: `${guest.template} has no <domain> element; start from a copy of domain-templates/q35.xml` }], 'bad domain template');
   const state = guestState(fleet, guest, base, host, templateText);
 
-  domain['@_type'] = host.domainType;
-  domain.name = text(guest.name);
-  domain.uuid = text(uuidFor(guest.name));
-  domain.memory = text(Math.floor(guest.memoryBytes / 1024), { unit: 'KiB' });
-  delete domain.currentMemory;
-  domain.vcpu = text(guest.vcpus, { placement: 'static' });
-  domain.metadata = {
-    ...(domain.metadata as XmlNode | undefined),
-    'flakevirt:guest': {
-      '@_xmlns:flakevirt': METADATA_NS,
-      'flakevirt:spec': text(fleet.specPath),
-      'flakevirt:fingerprint': text(fingerprint(state)),
-      'flakevirt:dir': text(paths.dir),
-      'flakevirt:base': text(base.path),
-      'flakevirt:state': text(JSON.stringify(state)),
-    },
-  };
+  domain.type = host.domainType;
+  domain.name = guest.name;
+  domain.uuid = uuidFor(guest.name);
+  domain.memoryKiB = Math.floor(guest.memoryBytes / 1024);
+  delete domain.currentMemoryKiB;
+  domain.vcpus = guest.vcpus;
+  domain.metadata.guest = { spec: fleet.specPath, fingerprint: fingerprint(state), dir: paths.dir, base: base.path, state };
 
-  const os = (domain.os ?? {}) as XmlNode;
-  domain.os = os;
+  const os = domain.os;
   if (guest.boot.kernel) {
-    os.kernel = text(guest.boot.kernel);
-    if (guest.boot.initrd) os.initrd = text(guest.boot.initrd);
-    if (guest.boot.cmdline !== undefined) os.cmdline = text(guest.boot.cmdline);
-    delete os.boot;
-  } else if (!os.boot) {
-    os.boot = [attrs({ dev: 'hd' })];
+    os.kernel = guest.boot.kernel;
+    if (guest.boot.initrd) os.initrd = guest.boot.initrd;
+    if (guest.boot.cmdline !== undefined) os.cmdline = guest.boot.cmdline;
+    os.boot = [];
+  } else if (!os.boot.length) {
+    os.boot = ['hd'];
   }
-  os.smbios = attrs({ mode: 'sysinfo' });
-  domain.sysinfo = [{
-    ...attrs({ type: 'smbios' }),
-    oemStrings: { entry: credentials(fleet, guest).map((c) => text(c)) },
-  }];
+  os.smbios = 'sysinfo';
+  domain.oemStrings = credentials(fleet, guest);
 
   // host-passthrough fails under TCG; leave the CPU model to libvirt there.
-  if (host.domainType === 'kvm') domain.cpu = attrs({ mode: 'host-passthrough', check: 'none', migratable: 'on' });
+  if (host.domainType === 'kvm') domain.cpu = { mode: 'host-passthrough', check: 'none', migratable: 'on' };
   else delete domain.cpu;
 
-  const devices = (domain.devices ?? {}) as XmlNode;
-  domain.devices = devices;
-  const list = (k: string) => (devices[k] ??= []) as XmlNode[];
-  list('disk').push(rootDisk(paths.root, base.path));
-  const nvme = guest.disks.filter((d): d is NvmeDisk => d.bus === 'nvme');
-  const virtio = guest.disks.filter((d): d is VirtioDisk => d.bus === 'virtio');
-  for (const d of virtio) list('disk').push(extraDisk(d, paths.disk(d)));
-  if (host.nvme === 'native') {
-    for (const c of controllers(nvme)) list('controller').push({ ...attrs({ type: 'nvme', index: c[0]!.controller }), serial: text(c[0]!.serial) });
-    for (const d of nvme) list('disk').push(extraDisk(d, paths.disk(d)));
-  } else if (nvme.length) {
-    domain['@_xmlns:qemu'] = QEMU_NS;
-    const args = nvmeArguments(nvme, (d) => paths.disk(d));
-    domain['qemu:commandline'] = { 'qemu:arg': args.map((value) => attrs({ value })) };
+  const devices = domain.devices;
+  devices.disks.push(rootDisk(paths.root, base.path));
+  const buses = (Object.values(BUSES) as DiskBus[]).sort((a, b) => a.domainOrder - b.domainOrder);
+  for (const bus of buses) {
+    const part = bus.domain(guest.disks.filter((d) => d.bus === bus.name), host, (d: Disk) => paths.disk(d));
+    devices.disks.push(...part.disks);
+    devices.controllers.push(...part.controllers);
+    domain.qemuArgs.push(...part.qemuArgs);
   }
-  list('interface').push({
-    ...attrs({ type: 'network' }),
-    mac: attrs({ address: guest.mac }),
-    source: attrs({ network: fleet.network }),
-    model: attrs({ type: 'virtio' }),
-  });
-  const serials = list('serial');
-  if (serials.length === 0) serials.push({ ...attrs({ type: 'pty' }), target: attrs({ port: 0 }) });
-  serials[0]!.log = attrs({ file: paths.console, append: 'off' });
+  devices.interfaces.push({ type: 'network', mac: guest.mac, network: fleet.network, model: 'virtio' });
+  if (devices.serials.length === 0) devices.serials.push({ type: 'pty', targetPort: 0 });
+  devices.serials[0]!.log = { file: paths.console, append: 'off' };
 
-  return `<!-- Generated by flakevirt for guest ${x(guest.name)}. -->\n${buildXml(tree)}`;
+  return `<!-- Generated by flakevirt for guest ${x(guest.name)}. -->\n${buildDomain(domain)}`;
 }
 
 /**
@@ -130,90 +88,14 @@ export function credentials(fleet: Fleet, guest: Guest): string[] {
   return out;
 }
 
-function rootDisk(file: string, base: string): XmlNode {
+function rootDisk(file: string, base: string): DomainDisk {
   return {
-    ...attrs({ type: 'file', device: 'disk' }),
-    driver: attrs({ name: 'qemu', type: 'qcow2', discard: 'unmap' }),
-    source: attrs({ file }),
+    device: 'disk',
+    driver: { name: 'qemu', type: 'qcow2', discard: 'unmap' },
+    source: { type: 'file', file },
     // Declaring the backing file with relabel='no' keeps libvirt from chowning the base image
     // (a Nix store path, shared by every guest); qemu reads it because it is world-readable.
-    backingStore: {
-      ...attrs({ type: 'file' }),
-      format: attrs({ type: 'qcow2' }),
-      source: { ...attrs({ file: base }), seclabel: attrs({ model: 'dac', relabel: 'no' }) },
-      backingStore: '',
-    },
-    target: attrs({ dev: 'vda', bus: 'virtio' }),
+    backingStore: { format: 'qcow2', source: { type: 'file', file: base, seclabel: { model: 'dac', relabel: false } }, backingStore: 'none' },
+    target: { dev: 'vda', bus: 'virtio' },
   };
-}
-
-function blockio(d: Disk): XmlNode | undefined {
-  if (d.logicalBlockSize === undefined && d.physicalBlockSize === undefined) return undefined;
-  return attrs({ logical_block_size: d.logicalBlockSize, physical_block_size: d.physicalBlockSize });
-}
-
-/** An extra disk as a native libvirt <disk> on the virtio bus or (libvirt ≥ 11.5) the NVMe bus. */
-function extraDisk(d: Disk, file: string): XmlNode {
-  const io = blockio(d);
-  return {
-    ...attrs({ type: 'file', device: 'disk' }),
-    driver: attrs({
-      name: 'qemu', type: d.format, cache: 'none', io: 'native',
-      discard: d.bus === 'virtio' && !d.discard ? 'ignore' : 'unmap',
-      ...(d.bus === 'virtio' && d.queues !== undefined && { queues: d.queues }),
-    }),
-    source: attrs({ file }),
-    target: attrs({ dev: d.name, bus: d.bus }),
-    serial: text(d.serial),
-    ...(io && { blockio: io }),
-  };
-}
-
-/** nvme-ns properties of a zoned namespace (sizes in bytes, which QEMU's size parser takes). */
-function zonedProps(d: NvmeDisk): Array<[string, string | number | boolean | undefined]> {
-  if (!d.zoned) return [];
-  return [['zoned', true], ['zoned.zone_size', d.zoned.zoneSizeBytes], ['zoned.zone_capacity', d.zoned.zoneCapacityBytes], ['zoned.max_open', d.zoned.maxOpen], ['zoned.max_active', d.zoned.maxActive]];
-}
-
-/** Namespaces grouped by controller, in controller order. */
-function controllers(nvme: NvmeDisk[]): NvmeDisk[][] {
-  const by = new Map<number, NvmeDisk[]>();
-  for (const d of nvme) by.set(d.controller, [...(by.get(d.controller) ?? []), d]);
-  return [...by.keys()].sort((a, b) => a - b).map((c) => by.get(c)!);
-}
-
-/**
- * QEMU arguments for NVMe on libvirt without an emulated NVMe bus: one pcie-root-port per
- * controller at a fixed pcie.0 slot (a bare -device nvme takes a slot libvirt gives its own
- * root ports), the controller on that port, and one nvme-ns per namespace fed by -blockdev
- * with O_DIRECT + native AIO (writeback-cached files can outlast the guest's NVMe I/O timeout).
- */
-export function nvmeArguments(nvme: NvmeDisk[], fileOf: (d: NvmeDisk) => string): string[] {
-  const args: string[] = [];
-  for (const namespaces of controllers(nvme)) {
-    const c = namespaces[0]!;
-    const ctrl = `fv-nvme${c.controller}`;
-    const port = `${ctrl}-port`;
-    args.push('-device', qemuOptions('pcie-root-port', [
-      ['id', port], ['bus', 'pcie.0'], ['addr', `0x${(NVME_PORT_FIRST_SLOT + c.controller).toString(16)}`], ['chassis', NVME_PORT_FIRST_CHASSIS + c.controller],
-    ]));
-    for (const d of namespaces) {
-      const node = `fv-${d.name}`;
-      args.push('-blockdev', qemuOptions('driver=file', [['node-name', `${node}-file`], ['filename', fileOf(d)], ['cache.direct', true], ['aio', 'native']]));
-      args.push('-blockdev', qemuOptions(`driver=${d.format}`, [['node-name', node], ['file', `${node}-file`], ['cache.direct', true]]));
-    }
-    args.push('-device', qemuOptions('nvme', [
-      ['id', ctrl], ['serial', c.serial], ['bus', port], ['addr', '0x0'], ['mdts', c.mdts],
-      ['atomic.dn', c.atomic?.dn], ['atomic.awun', c.atomic?.awun], ['atomic.awupf', c.atomic?.awupf],
-    ]));
-    for (const d of namespaces) {
-      args.push('-device', qemuOptions('nvme-ns', [
-        ['drive', `fv-${d.name}`], ['bus', ctrl], ['nsid', d.nsid],
-        ['logical_block_size', d.logicalBlockSize], ['physical_block_size', d.physicalBlockSize],
-        ['atomic.nawun', d.nawun], ['atomic.nawupf', d.nawupf],
-        ...zonedProps(d),
-      ]));
-    }
-  }
-  return args;
 }

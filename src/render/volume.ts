@@ -2,8 +2,7 @@
 // the volume XML libvirt creates them from.
 import type { Disk } from '../model.js';
 import type { GuestPaths } from './paths.js';
-import { xmlEscape as x } from '../escape/xml.js';
-import { buildXml } from './xml.js';
+import { buildVolume } from '../libvirt-xml/storage.js';
 
 /** The libvirt storage pool flakevirt creates and uses on remote hosts. */
 export const POOL_NAME = 'flakevirt';
@@ -56,14 +55,9 @@ export interface VolumeSpec {
 }
 
 export function renderVolume(v: VolumeSpec): string {
-  const perms = { mode: x(v.mode), ...(v.owner && { owner: x(v.owner.uid), group: x(v.owner.gid) }) };
-  return buildXml({
-    volume: {
-      name: x(v.name),
-      capacity: { '@_unit': 'bytes', '#text': x(v.capacityBytes) },
-      allocation: { '@_unit': 'bytes', '#text': x(v.allocationBytes ?? 0) },
-      target: { format: { '@_type': x(v.format) }, permissions: perms },
-      ...(v.backing && { backingStore: { path: x(v.backing.path), format: { '@_type': x(v.backing.format) } } }),
-    },
+  return buildVolume({
+    name: v.name, capacityBytes: v.capacityBytes, allocationBytes: v.allocationBytes ?? 0, format: v.format,
+    permissions: { mode: v.mode, ...(v.owner && { owner: v.owner.uid, group: v.owner.gid }) },
+    ...(v.backing && { backing: v.backing }),
   });
 }

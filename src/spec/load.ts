@@ -179,7 +179,11 @@ async function fileProblem(field: string, file: string): Promise<string | undefi
   if (field === 'kernel' && st.size === 0) return `${file} is empty`;
   if (field === 'template') {
     if (st.size > 1 << 20) return `${file} is ${st.size} bytes; a domain template is a small XML file`;
-    if (!/<domain[\s>]/.test((await readHead(file, st.size)).toString('utf8'))) return `${file} has no <domain> element; start from a copy of domain-templates/q35.xml`;
+    const xml = (await readHead(file, st.size)).toString('utf8');
+    const [{ xmlProblem }, { parseDomain }] = await Promise.all([import('../libvirt-xml/tree.js'), import('../libvirt-xml/domain.js')]);
+    const broken = xmlProblem(xml);
+    if (broken) return `${file} is not well-formed XML (${broken}); start from a copy of domain-templates/q35.xml`;
+    if (!parseDomain(xml)) return `${file} has no <domain> element; start from a copy of domain-templates/q35.xml`;
   }
   return undefined;
 }

@@ -56,8 +56,10 @@ describe('parsers', () => {
     expect(l!.expiry).toBe(Math.floor(new Date('2026-11-24T13:08:01').getTime() / 1000));
   });
   it('reads the lease time from network XML', () => {
-    expect(leaseTimeOf('<range start="a" end="b"/>')).toBe(3600);
-    expect(leaseTimeOf("<range start='a' end='b'><lease expiry='2' unit='hours'/></range>")).toBe(7200);
-    expect(leaseTimeOf("<lease expiry='30'/>")).toBe(1800);
+    // Whole documents as `virsh net-dumpxml` prints them (the range sits in <ip><dhcp>).
+    const net = (range: string) => `<network><name>default</name><bridge name='virbr0' stp='on' delay='0'/><ip address='192.168.122.1' netmask='255.255.255.0'><dhcp>${range}</dhcp></ip></network>`;
+    expect(leaseTimeOf(net('<range start="a" end="b"/>'))).toBe(3600);
+    expect(leaseTimeOf(net("<range start='a' end='b'><lease expiry='2' unit='hours'/></range>"))).toBe(7200);
+    expect(leaseTimeOf(net("<range start='a' end='b'><lease expiry='30'/></range>"))).toBe(1800);
   });
 });

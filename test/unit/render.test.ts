@@ -11,7 +11,7 @@ import { renderNix } from '../../src/render/nix.js';
 import { credentials } from '../../src/render/domain.js';
 import { udevRules } from '../../src/render/udev.js';
 import { udevValue } from '../../src/escape/udev.js';
-import { buildXml, parseXml } from '../../src/render/xml.js';
+import { buildXml, parseXml } from '../../src/libvirt-xml/tree.js';
 
 const fleet = fleetFromFixture('storage.yaml');
 const tmp = mkdtempSync(join(tmpdir(), 'flakevirt-render-'));

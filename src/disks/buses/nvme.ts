@@ -4,6 +4,12 @@ import type { NvmeDisk } from '../../model.js';
 import type { DiskBus, QemuNeed } from '../bus.js';
 import { udevValue as u } from '../../escape/udev.js';
 import { nvmeById } from '../../render/identity.js';
+import { qemuOptions } from '../../escape/qemu.js';
+import { libvirtDisk } from '../libvirt-disk.js';
+
+/** First pcie.0 slot used for NVMe root ports; libvirt fills slots from 0x01 upwards for its own. */
+export const NVME_PORT_FIRST_SLOT = 0x10;
+export const NVME_PORT_FIRST_CHASSIS = 50;
 
 const ATOMIC_WHY = 'NVMe atomic write units on the controller need QEMU ≥ 9.2';
 const NS_ATOMIC_WHY = 'namespace atomic write units (NAWUN/NAWUPF) need a QEMU newer than 10.0';
@@ -54,6 +60,19 @@ export const nvme: DiskBus<NvmeDisk> = {
       '(nvme0n1) with native multipath on; turn it off so tests see them on /dev/nvmeXnY.',
     ],
   }] : []),
+  domainOrder: 1,
+  // libvirt ≥ 11.5 has an NVMe bus of its own (<controller type='nvme'> + <disk bus='nvme'>); below
+  // that, and for fields libvirt cannot express, the controllers and namespaces are QEMU arguments.
+  domain(disks, facts, fileOf) {
+    if (facts.nvme === 'native') {
+      return {
+        disks: disks.map((d) => libvirtDisk(d, fileOf(d), { discard: 'unmap' })),
+        controllers: controllers(disks).map((c) => ({ type: 'nvme', index: c[0]!.controller, serial: c[0]!.serial })),
+        qemuArgs: [],
+      };
+    }
+    return { disks: [], controllers: [], qemuArgs: disks.length ? nvmeArguments(disks, fileOf) : [] };
+  },
   record: (d) => ({
     nsid: d.nsid,
     controller: `nvme${d.controller}`,
@@ -64,3 +83,52 @@ export const nvme: DiskBus<NvmeDisk> = {
     zoned: d.zoned ?? null,
   }),
 };
+
+/** Namespaces grouped by controller, in controller order. */
+function controllers(nvme: NvmeDisk[]): NvmeDisk[][] {
+  const by = new Map<number, NvmeDisk[]>();
+  for (const d of nvme) by.set(d.controller, [...(by.get(d.controller) ?? []), d]);
+  return [...by.keys()].sort((a, b) => a - b).map((c) => by.get(c)!);
+}
+
+/** nvme-ns properties of a zoned namespace (sizes in bytes, which QEMU's size parser takes). */
+function zonedProps(d: NvmeDisk): Array<[string, string | number | boolean | undefined]> {
+  if (!d.zoned) return [];
+  return [['zoned', true], ['zoned.zone_size', d.zoned.zoneSizeBytes], ['zoned.zone_capacity', d.zoned.zoneCapacityBytes], ['zoned.max_open', d.zoned.maxOpen], ['zoned.max_active', d.zoned.maxActive]];
+}
+
+/**
+ * QEMU arguments for NVMe on libvirt without an emulated NVMe bus: one pcie-root-port per
+ * controller at a fixed pcie.0 slot (a bare -device nvme takes a slot libvirt gives its own
+ * root ports), the controller on that port, and one nvme-ns per namespace fed by -blockdev
+ * with O_DIRECT + native AIO (writeback-cached files can outlast the guest's NVMe I/O timeout).
+ */
+export function nvmeArguments(nvme: NvmeDisk[], fileOf: (d: NvmeDisk) => string): string[] {
+  const args: string[] = [];
+  for (const namespaces of controllers(nvme)) {
+    const c = namespaces[0]!;
+    const ctrl = `fv-nvme${c.controller}`;
+    const port = `${ctrl}-port`;
+    args.push('-device', qemuOptions('pcie-root-port', [
+      ['id', port], ['bus', 'pcie.0'], ['addr', `0x${(NVME_PORT_FIRST_SLOT + c.controller).toString(16)}`], ['chassis', NVME_PORT_FIRST_CHASSIS + c.controller],
+    ]));
+    for (const d of namespaces) {
+      const node = `fv-${d.name}`;
+      args.push('-blockdev', qemuOptions('driver=file', [['node-name', `${node}-file`], ['filename', fileOf(d)], ['cache.direct', true], ['aio', 'native']]));
+      args.push('-blockdev', qemuOptions(`driver=${d.format}`, [['node-name', node], ['file', `${node}-file`], ['cache.direct', true]]));
+    }
+    args.push('-device', qemuOptions('nvme', [
+      ['id', ctrl], ['serial', c.serial], ['bus', port], ['addr', '0x0'], ['mdts', c.mdts],
+      ['atomic.dn', c.atomic?.dn], ['atomic.awun', c.atomic?.awun], ['atomic.awupf', c.atomic?.awupf],
+    ]));
+    for (const d of namespaces) {
+      args.push('-device', qemuOptions('nvme-ns', [
+        ['drive', `fv-${d.name}`], ['bus', ctrl], ['nsid', d.nsid],
+        ['logical_block_size', d.logicalBlockSize], ['physical_block_size', d.physicalBlockSize],
+        ['atomic.nawun', d.nawun], ['atomic.nawupf', d.nawupf],
+        ...zonedProps(d),
+      ]));
+    }
+  }
+  return args;
+}

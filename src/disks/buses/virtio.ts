@@ -4,6 +4,7 @@ import type { VirtioDisk } from '../../model.js';
 import type { DiskBus } from '../bus.js';
 import { udevValue as u } from '../../escape/udev.js';
 import { virtioById } from '../../render/identity.js';
+import { libvirtDisk } from '../libvirt-disk.js';
 
 export const virtio: DiskBus<VirtioDisk> = {
   name: 'virtio',
@@ -19,5 +20,11 @@ export const virtio: DiskBus<VirtioDisk> = {
   needsQemuArguments: () => false,
   fileInQemuArguments: () => false,
   kernelParams: () => [],
+  domainOrder: 0,
+  domain: (disks, _facts, fileOf) => ({
+    disks: disks.map((d) => libvirtDisk(d, fileOf(d), { discard: d.discard ? 'unmap' : 'ignore', ...(d.queues !== undefined && { queues: d.queues }) })),
+    controllers: [],
+    qemuArgs: [],
+  }),
   record: () => ({ nsid: null, controller: null, mdts: null, atomic: null, zoned: null }),
 };
