@@ -5,20 +5,13 @@ import type { Host, Jump } from './model.js';
 /**
  * A host of the fleet, decided once from its URI: local (files made directly, leases read from the
  * status file) or remote (libvirt's storage API, leases over the connection, an ssh jump to its
- * guests). Everything that depends on the kind asks host.local, never the URI again.
+ * guests). Everything that depends on the kind asks kindOf(host) (host-kinds/), never the URI again.
  */
 export function hostFor(h: { name: string; connect: string; pool?: string; jump?: string | false; memoryBytes?: number; vcpus?: number }, defaults: { localPool: string; remotePool: string }): Host {
-  const local = isLocalUri(h.connect);
-  const jump = local || h.jump === false ? undefined : h.jump !== undefined ? parseJump(h.jump, h.connect) : jumpFromUri(h.connect);
-  return {
-    name: h.name,
-    connect: h.connect,
-    local,
-    pool: h.pool ?? (local ? defaults.localPool : defaults.remotePool),
-    ...(h.memoryBytes !== undefined && { memoryBytes: h.memoryBytes }),
-    ...(h.vcpus !== undefined && { vcpus: h.vcpus }),
-    ...(jump && { jump }),
-  };
+  const capacity = { ...(h.memoryBytes !== undefined && { memoryBytes: h.memoryBytes }), ...(h.vcpus !== undefined && { vcpus: h.vcpus }) };
+  if (isLocalUri(h.connect)) return { name: h.name, connect: h.connect, local: true, pool: h.pool ?? defaults.localPool, ...capacity };
+  const jump = h.jump === false ? undefined : h.jump !== undefined ? parseJump(h.jump, h.connect) : jumpFromUri(h.connect);
+  return { name: h.name, connect: h.connect, local: false, pool: h.pool ?? defaults.remotePool, ...capacity, ...(jump && { jump }) };
 }
 
 /** True for URIs whose daemon runs on this machine (no host part), where local files can be read. */

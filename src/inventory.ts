@@ -1,7 +1,7 @@
 // The fleet as an Ansible inventory: hosts with their leased IPs, groups from the spec. Pure.
 import type { Fleet, Guest, Host } from './model.js';
 import { diskRecords } from './disks/records.js';
-import { pathsOn } from './render/paths.js';
+import { kindOf } from './host-kinds/kind.js';
 import { ansibleJumpArgs } from './render/jump.js';
 
 export interface InventoryHost {
@@ -43,7 +43,7 @@ export function buildInventory(fleet: Fleet, hosts: InventoryHost[]): Inventory 
   const groupVars: Record<string, Record<string, string>> = {};
   for (const h of [...hosts].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const on = h.host ?? fleet.hosts[0]!;
-    structured[h.name] = { flakevirt_disks: diskRecords(h.guest, pathsOn(on, h.guest.name)) };
+    structured[h.name] = { flakevirt_disks: diskRecords(h.guest, kindOf(on).paths(on, h.guest.name)) };
     for (const g of [...h.guest.groups, ...h.guest.profiles, ...h.guest.testSuites]) add(g, h.name);
     // One group per libvirt host (to target a host's guests); it carries the ssh jump when needed.
     if (fleet.hosts.length > 1 || on.jump) {

@@ -107,19 +107,31 @@ export interface Jump {
 }
 
 /** A libvirt host of the fleet. */
-export interface Host {
+interface HostBase {
   name: string;
   connect: string;
-  /** The daemon runs on this machine: files are made directly; otherwise through libvirt's storage API. */
-  local: boolean;
   /** Local: the directory of guest directories. Remote: the target of the storage pool "flakevirt". */
   pool: string;
   /** Capacity flakevirt may use there (default: the host's memory minus other domains'; vCPUs unlimited). */
   memoryBytes?: number;
   vcpus?: number;
-  /** undefined: guests are reachable directly (local host, or jump: false). */
+}
+
+/** A libvirtd on this machine: files are made directly (host-kinds/local.ts). Its guests are reached directly. */
+export interface LocalHost extends HostBase {
+  local: true;
+  jump?: undefined;
+}
+
+/** A libvirtd over a connection: files through libvirt's storage API (host-kinds/remote.ts). */
+export interface RemoteHost extends HostBase {
+  local: false;
+  /** undefined: guests are reachable directly (jump: false). */
   jump?: Jump;
 }
+
+/** A host of the fleet; its kind is decided once from the URI (hosts.ts hostFor). */
+export type Host = LocalHost | RemoteHost;
 
 export interface Fleet {
   /** Absolute path of the spec file, or "(built-in example)". */

@@ -1,17 +1,9 @@
 // What the libvirt host offers: KVM or not, libvirt's own NVMe bus or not, qemu's DAC user.
-import type { Accel } from '../model.js';
-import type { HostFacts } from '../render/state.js';
+import type { HostInfo } from '../render/state.js';
 import type { Libvirt } from './libvirt.js';
 import { parseCapabilities, parseDomainCapabilities } from '../libvirt-xml/host.js';
 
-export interface HostInfo {
-  kvm: boolean;
-  nativeNvme: boolean;
-  /** "+64055:+64055" from `virsh capabilities`, when the DAC driver is on. */
-  qemuLabel?: string;
-  /** The emulator binary libvirt runs (domcapabilities <path>). */
-  emulator?: string;
-}
+export type { HostInfo } from '../render/state.js';
 
 export async function readHostInfo(lv: Libvirt): Promise<HostInfo> {
   const [caps, kvmCaps, qemuCaps] = await Promise.all([
@@ -35,12 +27,6 @@ export function parseDacLabel(caps: string): { qemuLabel?: string } {
   const { kvm, qemu } = parseCapabilities(caps).dacLabels;
   const label = kvm ?? qemu;
   return label ? { qemuLabel: label } : {};
-}
-
-/** The facts one guest's XML is rendered with. Native NVMe only when nothing QEMU-specific is asked. */
-export function factsFor(info: HostInfo, accel: Accel, needsQemuNvme: boolean): HostFacts {
-  const domainType = accel === 'tcg' ? 'qemu' : accel === 'kvm' ? 'kvm' : info.kvm ? 'kvm' : 'qemu';
-  return { domainType, nvme: info.nativeNvme && !needsQemuNvme ? 'native' : 'commandline', ...(info.qemuLabel && { qemuLabel: info.qemuLabel }) };
 }
 
 /** "+64055:+64055" → { uid: 64055, gid: 64055 }. */

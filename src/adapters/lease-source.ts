@@ -1,5 +1,6 @@
-// Where leases come from: on a local connection, libvirt's dnsmasq status file, watched with
-// inotify so a new lease is seen within milliseconds; otherwise `virsh net-dhcp-leases`, polled.
+// The two places leases come from (which one a host uses is its kind's choice, host-kinds/):
+// libvirt's dnsmasq status file, watched with inotify so a new lease is seen within milliseconds,
+// or `virsh net-dhcp-leases`, polled.
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, access, constants } from 'node:fs/promises';
 import { parseStatusFile, parseVirshLeases, type Lease } from '../leases.js';
@@ -14,33 +15,35 @@ export interface LeaseSource {
   watch(cb: () => void): () => void;
 }
 
-export async function leaseSource(lv: Libvirt, network: string, bridge: string, local: boolean): Promise<LeaseSource> {
+/** dnsmasq's status file for the bridge, when this machine can read it (else undefined). */
+export async function statusFileLeases(bridge: string): Promise<LeaseSource | undefined> {
+  if (!bridge || !(await access(DNSMASQ_DIR, constants.R_OK).then(() => true, () => false))) return undefined;
   const file = `${DNSMASQ_DIR}/${bridge}.status`;
-  // FLAKEVIRT_LEASE_SOURCE=virsh forces the polling path that remote connections use (tests use it).
-  const forced = process.env.FLAKEVIRT_LEASE_SOURCE === 'virsh';
-  if (!forced && local && bridge && (await access(DNSMASQ_DIR, constants.R_OK).then(() => true, () => false))) {
-    return {
-      kind: 'status-file',
-      read: async () => {
-        try {
-          return parseStatusFile(await readFile(file, 'utf8'));
-        } catch {
-          return []; // missing, or caught mid-rewrite: the next change event reads it again
-        }
-      },
-      watch: (cb) => {
-        let w: FSWatcher | undefined;
-        try {
-          w = watch(DNSMASQ_DIR, (_e, name) => {
-            if (!name || String(name).startsWith(bridge)) cb();
-          });
-        } catch {
-          return () => undefined;
-        }
-        return () => w?.close();
-      },
-    };
-  }
+  return {
+    kind: 'status-file',
+    read: async () => {
+      try {
+        return parseStatusFile(await readFile(file, 'utf8'));
+      } catch {
+        return []; // missing, or caught mid-rewrite: the next change event reads it again
+      }
+    },
+    watch: (cb) => {
+      let w: FSWatcher | undefined;
+      try {
+        w = watch(DNSMASQ_DIR, (_e, name) => {
+          if (!name || String(name).startsWith(bridge)) cb();
+        });
+      } catch {
+        return () => undefined;
+      }
+      return () => w?.close();
+    },
+  };
+}
+
+/** `virsh net-dhcp-leases`, polled: works over any connection. */
+export function virshLeases(lv: Libvirt, network: string): LeaseSource {
   return {
     kind: 'virsh',
     read: async () => parseVirshLeases(await lv.virsh.leases(network)),

@@ -6,7 +6,8 @@ import { loadFleet, pickGuests, print, printJson, type GlobalOptions } from './c
 import { readRecord } from '../adapters/placement-record.js';
 import { homeOf } from '../placement.js';
 import type { Guest } from '../model.js';
-import { pathsOn, type GuestPaths } from '../render/paths.js';
+import type { GuestPaths } from '../render/paths.js';
+import { kindOf } from '../host-kinds/kind.js';
 
 /** Paths of a guest flakevirt has not placed yet: no host file to name. */
 const UNPLACED: GuestPaths = { dir: '', manifest: '', root: '', console: '', disk: () => '(not placed yet: see flakevirt plan)' };
@@ -22,7 +23,7 @@ export async function disksCommand(opts: DisksOptions): Promise<void> {
   const guests = pickGuests(fleet.guests, opts.guests).filter((g) => !opts.host?.length || opts.host.includes(hostOf(g)?.name ?? ''));
   const rows = guests.map((g) => {
     const host = hostOf(g);
-    return { guest: g.name, host: host?.name ?? null, disks: diskRecords(g, host ? pathsOn(host, g.name) : UNPLACED) };
+    return { guest: g.name, host: host?.name ?? null, disks: diskRecords(g, host ? kindOf(host).paths(host, g.name) : UNPLACED) };
   });
   if (opts.json) return printJson(rows);
   for (const { guest, host, disks } of rows) {

@@ -5,7 +5,7 @@ import { foreign } from '../plan.js';
 import { domainFacts } from '../ownership.js';
 import { domainFiles, parseDomain } from '../libvirt-xml/domain.js';
 import { lockGuest } from '../adapters/lock.js';
-import { ownedGuestDirs } from '../adapters/guest-dir.js';
+import { kindOf } from '../host-kinds/kind.js';
 import { readRecord } from '../adapters/placement-record.js';
 import { homeOf } from '../placement.js';
 import { hostsFor, loadFleet, loadFleetIfAny, pickGuests, type GlobalOptions } from './context.js';
@@ -54,8 +54,8 @@ export async function downCommand(opts: DownOptions): Promise<void> {
       if (!found.some((t) => t.guest === g.name) && home && selected.some((h) => h.name === home)) add(g.name, home);
     }
     if (opts.all && fleet) {
-      for (const h of selected.filter((x) => x.local)) {
-        for (const o of await ownedGuestDirs(h.pool)) if (o.manifest.spec === fleet.specPath && !found.some((t) => t.guest === o.name && t.host === h.name)) add(o.name, h.name, o.paths.dir);
+      for (const h of selected) {
+        for (const o of await kindOf(h).leftovers(h, fleet.specPath)) if (!found.some((t) => t.guest === o.name && t.host === h.name)) add(o.name, h.name, o.dir);
       }
     }
     for (const t of found) if (found.filter((x) => x.guest === t.guest).length > 1) t.name = `${t.guest}@${t.host}`;

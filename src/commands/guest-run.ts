@@ -4,6 +4,7 @@
 import type { Guest } from '../model.js';
 import { SpecError, type SpecIssue } from '../errors.js';
 import { lockGuest } from '../adapters/lock.js';
+import { kindOf } from '../host-kinds/kind.js';
 import { hostsFor, loadFleet, pickGuests, print, printJson, type GlobalOptions } from './context.js';
 import type { Session } from './session.js';
 import { Hosts, hostError, placeFleet } from './hosts.js';
@@ -111,10 +112,11 @@ async function refuseEarly(hosts: Hosts, guests: Guest[], hostOf: (g: Guest) => 
 /** Refuses, before anything is created, disk fields this host's QEMU cannot provide (exit 2). */
 async function checkHostQemu(s: Session, guests: Guest[]): Promise<void> {
   const { needsCapabilities, checkCapabilities } = await import('../capabilities.js');
-  if (!needsCapabilities(guests) || !s.host.local) return;
+  if (!needsCapabilities(guests)) return;
   const emulator = (await s.info()).emulator;
   if (!emulator) return;
-  const { qemuCaps } = await import('../adapters/qemu-caps.js');
-  const issues = checkCapabilities(guests, await qemuCaps(emulator));
+  const caps = await kindOf(s.host).qemuCaps(emulator);
+  if (!caps) return;
+  const issues = checkCapabilities(guests, caps);
   if (issues.length) throw new SpecError(issues, 'this host cannot provide what the spec asks for');
 }

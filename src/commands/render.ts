@@ -1,9 +1,12 @@
-// flakevirt render GUEST: prints the rendered Nix files and domain XML, for debugging.
+// flakevirt render GUEST: prints the rendered Nix files and domain XML, for debugging. The XML comes
+// from the same desired-guest function `up` defines (render/guest.ts), with the facts of a host
+// assumed rather than read: KVM, and libvirt's own NVMe bus only with --nvme native (up uses it
+// when the host has it and no disk needs QEMU arguments; render follows the same rule).
 import { renderNix } from '../render/nix.js';
-import { renderDomain } from '../render/domain.js';
-import type { HostFacts } from '../render/state.js';
+import { desiredGuest } from '../render/guest.js';
+import { factsFor } from '../render/state.js';
 import { readTemplate } from '../adapters/templates.js';
-import { guestPaths } from '../render/paths.js';
+import { kindOf } from '../host-kinds/kind.js';
 import { loadFleet, pickGuests, print, printJson, type GlobalOptions } from './context.js';
 
 export interface RenderOptions extends GlobalOptions {
@@ -13,10 +16,13 @@ export interface RenderOptions extends GlobalOptions {
 
 export async function renderCommand(opts: RenderOptions): Promise<void> {
   const { fleet } = await loadFleet(opts);
-  const [guest] = pickGuests(fleet.guests, [opts.guest]);
-  const host: HostFacts = { domainType: guest!.accel === 'tcg' ? 'qemu' : 'kvm', nvme: opts.nvme ?? 'commandline' };
-  const base = guest!.boot.kind === 'image' ? { path: guest!.boot.image, id: guest!.boot.image } : { path: '/nix/store/<built by flakevirt build>/nixos.qcow2', id: 'unbuilt' };
-  const files: Record<string, string> = { ...renderNix(fleet, guest!), 'domain.xml': renderDomain({ fleet, guest: guest!, host, base, paths: guestPaths(fleet.pool, guest!.name), templateText: await readTemplate(guest!.template) }) };
+  const guest = pickGuests(fleet.guests, [opts.guest])[0]!;
+  // The guest's pinned host, else the fleet's first (placement needs the hosts themselves).
+  const host = fleet.hosts.find((h) => h.name === guest.host) ?? fleet.hosts[0]!;
+  const facts = factsFor({ kvm: true, nativeNvme: opts.nvme === 'native' }, guest);
+  const base = guest.boot.kind === 'image' ? { path: guest.boot.image, id: guest.boot.image } : { path: '/nix/store/<built by flakevirt build>/nixos.qcow2', id: 'unbuilt' };
+  const { xml } = desiredGuest({ fleet, guest, facts, base, paths: kindOf(host).paths(host, guest.name), templateText: await readTemplate(guest.template) });
+  const files: Record<string, string> = { ...renderNix(fleet, guest), 'domain.xml': xml };
   if (opts.json) return printJson(files);
   for (const [name, content] of Object.entries(files)) {
     print(`==> ${name} <==`);

@@ -4,19 +4,17 @@ import { stat } from 'node:fs/promises';
 import { ToolError, SpecError, type SpecIssue } from '../errors.js';
 import type { Fleet, Guest, Host } from '../model.js';
 import { Libvirt } from '../adapters/libvirt.js';
-import { readHostInfo, factsFor, type HostInfo } from '../adapters/host-facts.js';
-import { leaseSource, type LeaseSource } from '../adapters/lease-source.js';
+import { readHostInfo } from '../adapters/host-facts.js';
+import type { LeaseSource } from '../adapters/lease-source.js';
+import { kindOf } from '../host-kinds/kind.js';
 import { imageInfo, type ImageInfo } from '../adapters/disks.js';
 import { readTemplate } from '../adapters/templates.js';
 import type { GuestStore, Report } from '../adapters/store.js';
 import { leaseTimeOf } from '../leases.js';
-import { parseNetwork } from '../libvirt-xml/network.js';
-import { renderDomain } from '../render/domain.js';
+import { desiredGuest } from '../render/guest.js';
 import type { GuestPaths } from '../render/paths.js';
-import { fingerprint, guestState, type BaseImage, type HostFacts } from '../render/state.js';
+import { factsFor, type BaseImage, type HostFacts, type HostInfo } from '../render/state.js';
 import type { Desired } from '../plan.js';
-import { checkQemuCanRead } from '../adapters/permissions.js';
-import { busOf } from '../disks/bus.js';
 
 export interface NetworkInfo {
   name: string;
@@ -59,17 +57,9 @@ export class Session {
     return (this.hostInfo ??= readHostInfo(this.lv));
   }
 
-  /** Files in a directory on a local host, volumes of the pool "flakevirt" on a remote one. */
+  /** The host kind's store: files in a directory locally, volumes of the pool "flakevirt" remotely. */
   store(): Promise<GuestStore> {
-    return (this.guestStore ??= (async (): Promise<GuestStore> => {
-      const label = (await this.info()).qemuLabel;
-      if (this.host.local) {
-        const { FileStore } = await import('../adapters/file-store.js');
-        return new FileStore(this.host.pool, this.fleet?.specPath ?? '', label);
-      }
-      const { VolumeStore } = await import('../adapters/volume-store.js');
-      return new VolumeStore(this.lv.virsh, this.host, label);
-    })());
+    return (this.guestStore ??= (async () => kindOf(this.host).store(this.host, this.lv, this.fleet?.specPath ?? '', (await this.info()).qemuLabel))());
   }
 
   /** What `up` and `reimage` need before any guest: the network running, the pool usable. */
@@ -85,9 +75,9 @@ export class Session {
     let p = this.networks.get(name);
     if (!p) {
       p = (async () => {
-        // Read commands on a local host take the bridge from libvirt's live network status file
-        // (a file read instead of a virsh process); up and reimage ask virsh, which can also start it.
-        const live = !ensureActive && this.host.local ? await liveBridge(name) : undefined;
+        // Read commands take the bridge the cheap way when the host kind has one (a local status
+        // file); up and reimage ask virsh, which can also start the network.
+        const live = ensureActive ? undefined : await kindOf(this.host).liveBridge(name);
         let info = live ? { exists: true, active: true, bridge: live } : await this.lv.virsh.networkInfo(name);
         if (!info.exists) {
           throw new ToolError({ message: `libvirt network "${name}" is not defined on ${this.lv.uri}; define it (virsh net-define /usr/share/libvirt/networks/default.xml) or set network: in the spec`, command: `virsh net-info ${name}` });
@@ -101,7 +91,7 @@ export class Session {
           name,
           bridge: info.bridge,
           leaseTime: () => (leaseTime ??= this.lv.virsh.networkXml(name).then(leaseTimeOf)),
-          leases: await leaseSource(this.lv, name, info.bridge, this.host.local),
+          leases: await kindOf(this.host).leases(this.lv, name, info.bridge),
         };
       })();
       this.networks.set(name, p);
@@ -124,46 +114,33 @@ export class Session {
   /** Everything `up`/`reimage` needs for a guest: rendered XML, base image (on the host), files. */
   async target(guest: Guest, report: Report): Promise<GuestTarget> {
     const fleet = this.fleet!;
-    let local: BaseImage;
+    let image: BaseImage;
     if (guest.boot.kind === 'image') {
       const st = await stat(guest.boot.image);
-      local = { path: guest.boot.image, id: `file:${guest.boot.image}:${st.size}:${Math.floor(st.mtimeMs)}` };
+      image = { path: guest.boot.image, id: `file:${guest.boot.image}:${st.size}:${Math.floor(st.mtimeMs)}` };
     } else {
       const built = this.built.get(guest.name);
       if (!built) throw new Error(`internal: ${guest.name} was not built`);
       if (built instanceof Error) throw built;
-      local = built.base;
+      image = built.base;
     }
-    const baseInfo = await this.image(local.path);
-    const issues = backingIssues(guest, local.path, baseInfo);
-    if (issues.length) throw new SpecError(issues, `cannot use ${local.path}`);
+    const baseInfo = await this.image(image.path);
+    const issues = backingIssues(guest, image.path, baseInfo);
+    if (issues.length) throw new SpecError(issues, `cannot use ${image.path}`);
     const info = await this.info();
-    if (this.host.local) {
-      const files = [local.path, ...(guest.boot.kernel ? [guest.boot.kernel] : []), ...(guest.boot.initrd ? [guest.boot.initrd] : [])];
-      for (const f of files) await checkQemuCanRead(f, info.qemuLabel, guest.name);
-    }
+    await kindOf(this.host).preflight([image.path, ...(guest.boot.kernel ? [guest.boot.kernel] : []), ...(guest.boot.initrd ? [guest.boot.initrd] : [])], info.qemuLabel, guest.name);
     // The base, kernel and initrd as the host sees them (uploaded once per host when remote).
     const store = await this.store();
     const [basePath, kernel, initrd] = await Promise.all([
-      store.provide(local.path, 'base', baseInfo.format, report),
+      store.provide(image.path, 'base', baseInfo.format, report),
       guest.boot.kernel ? store.provide(guest.boot.kernel, 'kernel', undefined, report) : undefined,
       guest.boot.initrd ? store.provide(guest.boot.initrd, 'initrd', undefined, report) : undefined,
     ]);
-    const base: BaseImage = { ...local, path: basePath };
+    const base: BaseImage = { ...image, path: basePath };
     const onHost: Guest = { ...guest, boot: { ...guest.boot, ...(kernel && { kernel }), ...(initrd && { initrd }) } };
-    const needsQemuNvme = guest.disks.some((d) => busOf(d).needsQemuArguments(d));
-    const facts = factsFor(info, guest.accel, needsQemuNvme);
-    const templateText = await readTemplate(guest.template);
+    const facts = factsFor(info, guest);
     const paths = store.paths(guest.name);
-    const xml = renderDomain({ fleet, guest: onHost, host: facts, base, paths, templateText });
-    const state = guestState(fleet, onHost, base, facts, templateText);
-    const desired: Desired = {
-      state,
-      fingerprint: fingerprint(state),
-      root: paths.root,
-      manifest: paths.manifest,
-      disks: guest.disks.map((disk) => ({ disk, path: paths.disk(disk) })),
-    };
+    const { xml, desired } = desiredGuest({ fleet, guest: onHost, facts, base, paths, templateText: await readTemplate(guest.template) });
     return { guest, paths, facts, base, baseInfo, xml, desired };
   }
 }
@@ -171,11 +148,4 @@ export class Session {
 function backingIssues(guest: Guest, path: string, info: ImageInfo): SpecIssue[] {
   if (!info.backing) return [];
   return [{ path: `guests.${guest.name}.image`, message: `${path} has a backing file of its own (${info.backing}); give flakevirt a standalone image (qemu-img convert -O qcow2 …)` }];
-}
-
-/** The bridge of an active local network, from /run/libvirt/network/NAME.xml (root only). */
-async function liveBridge(name: string): Promise<string | undefined> {
-  const { readFile } = await import('node:fs/promises');
-  const xml = await readFile(`/run/libvirt/network/${name}.xml`, 'utf8').catch(() => undefined);
-  return xml ? parseNetwork(xml).bridge : undefined;
 }

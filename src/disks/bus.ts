@@ -2,6 +2,8 @@
 // is in the model, behind one interface, one module per bus (disks/buses/), registered in BUSES.
 // Adding a bus: a file in disks/buses/ implementing DiskBus, and its line in BUSES.
 import type { Disk } from '../model.js';
+import type { SpecIssue } from '../errors.js';
+import type { RawDisk, RawStorage } from '../spec/schema.js';
 import type { DiskRecord } from './records.js';
 import type { HostFacts } from '../render/state.js';
 import type { DomainController, DomainDisk } from '../libvirt-xml/domain.js';
@@ -23,8 +25,34 @@ export interface DomainPart {
   qemuArgs: string[];
 }
 
-export interface DiskBus<D extends Disk = Disk> {
+/** What a device name says about a disk: its bus and where it sits there ("/dev/nvme1n2": controller 1, namespace 2). */
+export type DeviceRef =
+  | { bus: 'nvme'; name: string; controller: number; nsid: number }
+  | { bus: 'virtio'; name: string; index: number };
+
+/** A disk declaration together with where it was written. */
+export interface PlacedDisk<R extends DeviceRef = DeviceRef> {
+  path: string;
+  device: string;
+  ref: R;
+  decl: RawDisk | RawStorage;
+}
+
+/** The fields of a model disk every bus fills the same way (spec/normalize.ts makes them). */
+export type CommonDisk = Pick<Disk, 'device' | 'name' | 'sizeBytes' | 'format' | 'logicalBlockSize' | 'physicalBlockSize' | 'mountPoint'>;
+
+export interface DiskBus<D extends Disk = Disk, R extends DeviceRef = Extract<DeviceRef, { bus: D['bus'] }>> {
   readonly name: D['bus'];
+  /** Device names of this bus, for messages ("/dev/vdb … /dev/vdz"). */
+  readonly devices: string;
+  /** Reads a device name of this bus; undefined when the name is not of this bus. */
+  parseDevice(device: string): R | { error: string } | undefined;
+  /** Rules over all of one guest's disks on this bus (`at`: the guest's path): numbering, controller-wide fields. */
+  checkGuest(at: string, disks: Array<PlacedDisk<R>>): SpecIssue[];
+  /** Rules for one disk of this bus (`base`: its path; `sizeBytes` when its size is valid). */
+  checkDisk(base: string, d: PlacedDisk<R>, sizeBytes: number | undefined): SpecIssue[];
+  /** The model disk from its declaration; `guest`: every disk declaration of the guest (controller-wide fields). */
+  normalize(common: CommonDisk, ref: R, decl: RawDisk | RawStorage, guest: Array<{ ref: DeviceRef; decl: RawDisk | RawStorage }>): D;
   /** How a message names a disk on this bus ("an NVMe namespace", "a virtio-blk disk"). */
   readonly noun: string;
   /** How a message names a field of this bus ("an NVMe setting"). */
@@ -65,6 +93,16 @@ export const BUSES: { [B in Disk['bus']]: DiskBus<Extract<Disk, { bus: B }>> } =
 /** The bus of a disk. */
 export function busOf<D extends Disk>(d: D): DiskBus<D> {
   return BUSES[d.bus] as unknown as DiskBus<D>;
+}
+
+/** The bus a device name is on, with where it sits there, or an error that names the fix. */
+export function parseDevice(device: string): DeviceRef | { error: string } {
+  if (device === '/dev/vda') return { error: '"/dev/vda" is the root disk; extra disks start at /dev/vdb (virtio) or /dev/nvme0n1 (NVMe)' };
+  for (const bus of Object.values(BUSES) as DiskBus[]) {
+    const ref = bus.parseDevice(device);
+    if (ref) return ref;
+  }
+  return { error: `"${device}" is neither ${(Object.values(BUSES) as DiskBus[]).map((b) => `${b.noun} (${b.devices})`).join(' nor ')}` };
 }
 
 /** Every field that belongs to one bus only, with that bus. */

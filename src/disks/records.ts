@@ -26,7 +26,7 @@ export interface DiskRecord {
   zoned: { zoneSizeBytes: number; zoneCapacityBytes?: number; maxOpen?: number; maxActive?: number } | null;
 }
 
-/** `paths`: where the guest's files are on its host (render/paths.ts pathsOn). */
+/** `paths`: where the guest's files are on its host (its host kind's paths(), host-kinds/). */
 export function diskRecords(guest: Guest, paths: GuestPaths): DiskRecord[] {
   return guest.disks.map((d) => {
     const mount = guest.mounts.find((m) => m.mountPoint === d.mountPoint);

@@ -4,7 +4,7 @@
 // (its fields are a read-only view); one flakevirt makes has no `raw` and is built from its fields.
 // Domain-wide fields flakevirt owns (type, name, memory, vcpu, metadata, os, sysinfo, cpu, the
 // device lists, QEMU arguments) are always written from the fields.
-import { attr, attrs, buildXml, child, children, parseXml, text, textNode, type Attrs, type XmlNode } from './tree.js';
+import { attr, attrs, buildXml, child, children, parseXml, text, textNode, type XmlNode } from './tree.js';
 import { BOOT_NS, parseBootRecord, type BootRecord } from '../render/boot-record.js';
 
 export const METADATA_NS = 'http://flakevirt.dev/xmlns/guest/1';

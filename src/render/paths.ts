@@ -1,6 +1,5 @@
 // Where a guest's files live on the host. Pure: derived from the pool and the names only.
 import type { Disk } from '../model.js';
-import { volumePaths } from './volume.js';
 
 export interface GuestPaths {
   /** The guest's own directory in the pool; flakevirt creates and removes it. */
@@ -21,9 +20,4 @@ export function guestPaths(pool: string, guest: string): GuestPaths {
     console: `${dir}/console.log`,
     disk: (d) => `${dir}/${d.name}.${d.format}`,
   };
-}
-
-/** Where a guest's files are on a host: its directory locally, pool volumes remotely. */
-export function pathsOn(host: { local: boolean; pool: string }, guest: string): GuestPaths {
-  return host.local ? guestPaths(host.pool, guest) : volumePaths(host.pool, guest);
 }

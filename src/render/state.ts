@@ -5,6 +5,24 @@ import type { Disk, Fleet, Guest } from '../model.js';
 import { formatSize } from '../spec/units.js';
 import { busOf } from '../disks/bus.js';
 
+/** What a libvirt host offers (read by adapters/host-facts.ts). */
+export interface HostInfo {
+  kvm: boolean;
+  /** libvirt has an NVMe disk bus of its own (≥ 11.5). */
+  nativeNvme: boolean;
+  /** "+64055:+64055" from `virsh capabilities`, when the DAC driver is on. */
+  qemuLabel?: string;
+  /** The emulator binary libvirt runs (domcapabilities <path>). */
+  emulator?: string;
+}
+
+/** The facts one guest's XML is rendered with. Native NVMe only when no disk needs QEMU arguments. */
+export function factsFor(info: HostInfo, guest: Pick<Guest, 'accel' | 'disks'>): HostFacts {
+  const domainType = guest.accel === 'tcg' ? 'qemu' : guest.accel === 'kvm' ? 'kvm' : info.kvm ? 'kvm' : 'qemu';
+  const needsQemuArguments = guest.disks.some((d) => busOf(d).needsQemuArguments(d));
+  return { domainType, nvme: info.nativeNvme && !needsQemuArguments ? 'native' : 'commandline', ...(info.qemuLabel && { qemuLabel: info.qemuLabel }) };
+}
+
 /** Facts about the host that shape the XML (resolved by the libvirt adapter, passed in). */
 export interface HostFacts {
   domainType: 'kvm' | 'qemu';

@@ -1,12 +1,11 @@
 // A valid written spec → the model: defaults applied, sizes in bytes, disks laid out with serials.
 import type { RawSpec, RawGuest } from './schema.js';
-import type { Disk, Fleet, Guest, Host, Mount, NvmeAtomic } from '../model.js';
+import type { Disk, Fleet, Guest, Host, Mount } from '../model.js';
 import { hostFor } from '../hosts.js';
 import { DEFAULTS } from './defaults.js';
-import { parseDevice } from './devices.js';
 import { parseSize } from './units.js';
-import { busOf } from '../disks/bus.js';
-import { guestPathFor, macFor, nvmeById, nvmeSerial, virtioById, virtioSerial } from '../render/identity.js';
+import { BUSES, busOf, parseDevice, type DiskBus } from '../disks/bus.js';
+import { macFor } from '../render/identity.js';
 
 function bytes(v: string | number): number {
   const r = parseSize(v);
@@ -72,21 +71,12 @@ function layout(g: RawGuest): { disks: Disk[]; mounts: Mount[] } {
     ...Object.entries(g.storage ?? {}).map(([mountPoint, s]) => ({ device: s.device, decl: s, mountPoint })),
     ...Object.entries(g.disks ?? {}).map(([device, decl]) => ({ device, decl, mountPoint: undefined })),
   ];
-  const controllerSerial = new Map<number, string>();
-  for (const { device, decl } of decls) {
-    const ref = parseDevice(device);
-    if ('bus' in ref && ref.bus === 'nvme' && decl.serial) controllerSerial.set(ref.controller, decl.serial);
-  }
-  const controllerWide = new Map<number, { mdts?: number; atomic?: NvmeAtomic }>();
-  for (const { device, decl } of decls) {
-    const ref = parseDevice(device);
-    if (!('bus' in ref) || ref.bus !== 'nvme') continue;
-    const cur = controllerWide.get(ref.controller) ?? {};
-    controllerWide.set(ref.controller, { mdts: cur.mdts ?? decl.mdts, atomic: cur.atomic ?? decl.atomic });
-  }
-  const disks: Disk[] = decls.map(({ device, decl, mountPoint }) => {
-    const ref = parseDevice(device);
-    if (!('bus' in ref)) throw new Error(`internal: unvalidated device ${device}`);
+  const refs = decls.map((x) => {
+    const ref = parseDevice(x.device);
+    if (!('bus' in ref)) throw new Error(`internal: unvalidated device ${x.device}`);
+    return { ...x, ref };
+  });
+  const disks: Disk[] = refs.map(({ device, decl, mountPoint, ref }) => {
     const common = {
       device,
       name: ref.name,
@@ -96,31 +86,7 @@ function layout(g: RawGuest): { disks: Disk[]; mounts: Mount[] } {
       ...(decl.physicalBlockSize !== undefined && { physicalBlockSize: decl.physicalBlockSize }),
       ...(mountPoint !== undefined && { mountPoint }),
     };
-    if (ref.bus === 'nvme') {
-      const serial = controllerSerial.get(ref.controller) ?? nvmeSerial(ref.controller);
-      const wide = controllerWide.get(ref.controller) ?? {};
-      // QEMU NVMe needs logical = physical; one given means both.
-      const lbs = decl.logicalBlockSize ?? decl.physicalBlockSize;
-      return {
-        ...common,
-        ...(lbs !== undefined && { logicalBlockSize: lbs, physicalBlockSize: lbs }),
-        bus: 'nvme', controller: ref.controller, nsid: ref.nsid, serial, byId: nvmeById(serial, ref.nsid), guestPath: guestPathFor(ref.name),
-        ...(wide.mdts !== undefined && { mdts: wide.mdts }),
-        ...(wide.atomic !== undefined && { atomic: wide.atomic }),
-        ...(decl.nawun !== undefined && { nawun: decl.nawun }),
-        ...(decl.nawupf !== undefined && { nawupf: decl.nawupf }),
-        ...(decl.zoned && {
-          zoned: {
-            zoneSizeBytes: bytes(decl.zoned.zoneSize),
-            ...(decl.zoned.zoneCapacity !== undefined && { zoneCapacityBytes: bytes(decl.zoned.zoneCapacity) }),
-            ...(decl.zoned.maxOpen !== undefined && { maxOpen: decl.zoned.maxOpen }),
-            ...(decl.zoned.maxActive !== undefined && { maxActive: decl.zoned.maxActive }),
-          },
-        }),
-      };
-    }
-    const serial = decl.serial ?? virtioSerial(ref.name);
-    return { ...common, bus: 'virtio', serial, byId: virtioById(serial), guestPath: guestPathFor(ref.name), discard: decl.discard ?? true, ...(decl.queues !== undefined && { queues: decl.queues }) };
+    return (BUSES[ref.bus] as DiskBus).normalize(common, ref as never, decl, refs);
   });
   disks.sort(diskOrder);
   const byDevice = new Map(disks.map((x) => [x.device, x]));

@@ -1,27 +1,18 @@
 // Cross-field rules on a spec that already has the right shape: devices, numbering, exclusive options.
 import type { SpecIssue } from '../errors.js';
 import type { RawDisk, RawGuest, RawSpec, RawStorage } from './schema.js';
-import { parseDevice, firstGap, type DeviceRef } from './devices.js';
 import { parseSize, formatSize, MiB, TiB } from './units.js';
 import { macFor } from '../render/identity.js';
 import { BUILTIN_TEMPLATES, DEFAULTS } from './defaults.js';
 import { connectIssues, jumpIssues } from '../hosts.js';
-import { BUSES, busOnlyFields } from '../disks/bus.js';
-
-const CONTROLLER_FIELDS = ['mdts', 'atomic', 'serial'] as const;
+import { BUSES, busOnlyFields, parseDevice, type DiskBus, type PlacedDisk } from '../disks/bus.js';
 
 export interface RuleResult {
   issues: SpecIssue[];
   warnings: SpecIssue[];
 }
 
-/** A disk declaration together with where it was written. */
-export interface PlacedDisk {
-  path: string;
-  device: string;
-  ref: DeviceRef;
-  decl: RawDisk | RawStorage;
-}
+export type { PlacedDisk } from '../disks/bus.js';
 
 /** Checks everything that spans more than one field; returns every issue, not just the first. */
 export function checkRules(spec: RawSpec): RuleResult {
@@ -93,9 +84,8 @@ function checkGuest(at: string, g: RawGuest, issues: SpecIssue[], warnings: Spec
     }
   }
   const disks = placeDisks(at, g, issues);
-  checkNumbering(at, disks, issues);
+  for (const bus of Object.values(BUSES) as DiskBus[]) issues.push(...bus.checkGuest(at, disks.filter((d) => d.ref.bus === bus.name)));
   for (const d of disks) checkDisk(d, issues, warnings);
-  checkControllers(disks, issues);
   for (const [mp, s] of Object.entries(g.storage ?? {})) {
     const p = `${at}.storage.${mp}`;
     if (mp === '/' || mp.endsWith('/') || mp.includes('//') || mp.split('/').includes('.')) {
@@ -129,23 +119,6 @@ export function placeDisks(at: string, g: RawGuest, issues: SpecIssue[]): Placed
   return placed;
 }
 
-function checkNumbering(at: string, disks: PlacedDisk[], issues: SpecIssue[]): void {
-  const virtio = disks.flatMap((d) => (d.ref.bus === 'virtio' ? [d.ref.index] : []));
-  if (virtio.length) {
-    const gap = firstGap(virtio, 1);
-    if (gap !== undefined) issues.push({ path: at, message: `virtio-blk disks must be named without gaps from /dev/vdb: /dev/vd${String.fromCharCode(97 + gap)} is missing (the guest names virtio disks in order, so a gap shifts every later name)` });
-  }
-  const nvme = disks.flatMap((d) => (d.ref.bus === 'nvme' ? [d.ref] : []));
-  if (nvme.length) {
-    const gap = firstGap(nvme.map((r) => r.controller), 0);
-    if (gap !== undefined) issues.push({ path: at, message: `NVMe controllers must be numbered without gaps from nvme0: /dev/nvme${gap}n1 is missing` });
-    for (const c of new Set(nvme.map((r) => r.controller))) {
-      const nsGap = firstGap(nvme.filter((r) => r.controller === c).map((r) => r.nsid), 1);
-      if (nsGap !== undefined) issues.push({ path: at, message: `namespaces of nvme${c} must be numbered without gaps from n1: /dev/nvme${c}n${nsGap} is missing` });
-    }
-  }
-}
-
 function checkDisk(d: PlacedDisk, issues: SpecIssue[], warnings: SpecIssue[]): void {
   const { decl, ref } = d;
   const base = d.path.replace(/\.device$/, '');
@@ -161,51 +134,12 @@ function checkDisk(d: PlacedDisk, issues: SpecIssue[], warnings: SpecIssue[]): v
   // A field of one bus on a disk of another (each bus lists its own fields, disks/buses/).
   for (const { field, bus } of busOnlyFields()) {
     if (bus.name !== ref.bus && (decl as Record<string, unknown>)[field] !== undefined) {
-      issues.push({ path: `${base}.${field}`, message: `${field} is ${bus.setting}; ${d.device} is ${BUSES[ref.bus].noun}${bus.name === 'nvme' ? ' (use /dev/nvmeXnY for NVMe)' : ''}` });
+      issues.push({ path: `${base}.${field}`, message: `${field} is ${bus.setting}; ${d.device} is ${BUSES[ref.bus].noun} (${bus.name} devices: ${bus.devices})` });
     }
   }
-  if (ref.bus === 'virtio') {
-    if (lbs !== undefined && pbs !== undefined && pbs < lbs) issues.push({ path: `${base}.physicalBlockSize`, message: `physicalBlockSize (${pbs}) must be at least logicalBlockSize (${lbs})` });
-  } else {
-    if (lbs !== undefined && pbs !== undefined && lbs !== pbs) {
-      issues.push({ path: `${base}.physicalBlockSize`, message: `QEMU's NVMe namespaces need logicalBlockSize = physicalBlockSize (got ${lbs} and ${pbs}); set both to the same value` });
-    }
-    if (decl.zoned && 'bytes' in size) checkZoned(`${base}.zoned`, decl.zoned, size.bytes, lbs ?? pbs ?? 512, issues);
-  }
+  issues.push(...(BUSES[ref.bus] as DiskBus).checkDisk(base, d, 'bytes' in size ? size.bytes : undefined));
   if (lbs !== undefined && lbs > 4096) {
     warnings.push({ path: `${base}.logicalBlockSize`, message: `${lbs}-byte logical blocks are larger than the 4 KiB page: the guest kernel needs large-block-size support, or the disk shows up with size 0` });
-  }
-}
-
-function checkZoned(at: string, z: NonNullable<RawDisk['zoned']>, diskBytes: number, block: number, issues: SpecIssue[]): void {
-  const zs = parseSize(z.zoneSize);
-  if (!('bytes' in zs)) return;
-  if (zs.bytes < MiB || zs.bytes % block !== 0) issues.push({ path: `${at}.zoneSize`, message: `${formatSize(zs.bytes)} must be at least 1MiB and a multiple of the ${block}-byte block` });
-  else if (diskBytes % zs.bytes !== 0) issues.push({ path: `${at}.zoneSize`, message: `the disk size (${formatSize(diskBytes)}) must be a whole number of ${formatSize(zs.bytes)} zones` });
-  if (z.zoneCapacity !== undefined) {
-    const zc = parseSize(z.zoneCapacity);
-    if ('bytes' in zc && (zc.bytes > zs.bytes || zc.bytes % block !== 0)) issues.push({ path: `${at}.zoneCapacity`, message: `must be at most zoneSize (${formatSize(zs.bytes)}) and a multiple of the ${block}-byte block` });
-  }
-  if (z.maxOpen && z.maxActive && z.maxOpen > z.maxActive) issues.push({ path: `${at}.maxOpen`, message: `maxOpen (${z.maxOpen}) cannot exceed maxActive (${z.maxActive})` });
-}
-
-/** Controller-wide NVMe settings written on several namespaces of one controller must agree. */
-function checkControllers(disks: PlacedDisk[], issues: SpecIssue[]): void {
-  const first = new Map<number, PlacedDisk>();
-  for (const d of disks) {
-    if (d.ref.bus !== 'nvme') continue;
-    const prev = first.get(d.ref.controller);
-    if (!prev) {
-      first.set(d.ref.controller, d);
-      continue;
-    }
-    for (const f of CONTROLLER_FIELDS) {
-      const a = JSON.stringify(prev.decl[f]);
-      const b = JSON.stringify(d.decl[f]);
-      if (b !== undefined && a !== b) {
-        issues.push({ path: `${d.path.replace(/\.device$/, '')}.${f}`, message: `${f} belongs to controller nvme${d.ref.controller} and differs from ${prev.device}'s; write it once, on ${prev.device}` });
-      }
-    }
   }
 }
 

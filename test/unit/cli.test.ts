@@ -1,7 +1,7 @@
 // The built CLI: exit codes, messages, and that a bad spec changes nothing.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, fixture } from '../helpers/fixtures.js';
@@ -42,6 +42,22 @@ describe('flakevirt CLI', () => {
     const r = run(['render', 'a', '-f', spec, '--json']);
     expect(r.status).toBe(0);
     expect(Object.keys(JSON.parse(r.stdout))).toEqual(['flake.nix', 'default.nix', 'domain.xml']);
+  });
+
+  it('render prints the XML up would define: the guest\'s host pool, and QEMU arguments where native NVMe cannot carry a field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flakevirt-cli-'));
+    const file = join(dir, 'flakevirt.yaml');
+    writeFileSync(file, 'hosts:\n  a: { connect: "qemu:///system", pool: /srv/pool-a }\nguests:\n  g:\n    image: /dev/null\n    disks:\n      /dev/nvme0n1: { size: 1GiB, mdts: 5 }\n      /dev/nvme1n1: { size: 1GiB }\n');
+    writeFileSync(join(dir, 'base.qcow2'), Buffer.concat([Buffer.from([0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 3]), Buffer.alloc(504)]));
+    writeFileSync(file, readFileSync(file, 'utf8').replace('/dev/null', join(dir, 'base.qcow2')));
+    const native = JSON.parse(run(['render', 'g', '-f', file, '--json', '--nvme', 'native']).stdout)['domain.xml'] as string;
+    // mdts exists only as a QEMU property: up renders every NVMe disk of this guest as QEMU arguments.
+    expect(native).toContain('mdts=5');
+    expect(native).not.toContain('<controller type="nvme"');
+    expect(native).toContain('/srv/pool-a/g/root.qcow2');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(', mdts: 5', ''));
+    const plain = JSON.parse(run(['render', 'g', '-f', file, '--json', '--nvme', 'native']).stdout)['domain.xml'] as string;
+    expect(plain).toContain('<controller type="nvme" index="1">');
   });
 
   it('prints a shell completion script', () => {

@@ -8,7 +8,11 @@ import { ansibleJumpArgs, proxyCommand } from '../../src/render/jump.js';
 import { shellWord } from '../../src/escape/shell.js';
 import { buildInventory, inventoryIni, inventoryJson } from '../../src/inventory.js';
 import { renderSshConfig } from '../../src/render/ssh-config.js';
-import { pathsOn } from '../../src/render/paths.js';
+import { kindOf } from '../../src/host-kinds/kind.js';
+import type { Host } from '../../src/model.js';
+
+/** Where a guest's files are on a host: what its kind says (src/host-kinds/). */
+const pathsOn = (h: Host, guest: string) => kindOf(h).paths(h, guest);
 
 const fleet = fleetFrom(`user: kdevops
 sshKeyFiles: [/home/dev/.ssh/id_ed25519.pub]

@@ -1,11 +1,25 @@
 // The emulated NVMe bus: /dev/nvmeXnY is namespace Y of controller X; the serial is the
 // controller's; mdts and atomics are controller-wide, namespace atomics and zones per namespace.
-import type { NvmeDisk } from '../../model.js';
-import type { DiskBus, QemuNeed } from '../bus.js';
+import type { NvmeAtomic, NvmeDisk } from '../../model.js';
+import type { SpecIssue } from '../../errors.js';
+import type { RawDisk, RawStorage } from '../../spec/schema.js';
+import type { DiskBus, PlacedDisk, QemuNeed } from '../bus.js';
+import { firstGap } from '../numbering.js';
+import { parseSize, formatSize, MiB } from '../../spec/units.js';
+import { guestPathFor, nvmeSerial } from '../../render/identity.js';
 import { udevValue as u } from '../../escape/udev.js';
 import { nvmeById } from '../../render/identity.js';
 import { qemuOptions } from '../../escape/qemu.js';
 import { libvirtDisk } from '../libvirt-disk.js';
+
+/** Highest NVMe controller index: each gets its own pcie-root-port at pcie.0 slot 0x10 + index. */
+export const MAX_NVME_CONTROLLERS = 16;
+/** Highest namespace id per controller that flakevirt lays out. */
+export const MAX_NVME_NAMESPACES = 32;
+/** Fields that belong to the controller: written on one namespace, they hold for all of its namespaces. */
+const CONTROLLER_FIELDS = ['mdts', 'atomic', 'serial'] as const;
+
+type NvmeRef = { bus: 'nvme'; name: string; controller: number; nsid: number };
 
 /** First pcie.0 slot used for NVMe root ports; libvirt fills slots from 0x01 upwards for its own. */
 export const NVME_PORT_FIRST_SLOT = 0x10;
@@ -17,6 +31,78 @@ const NS_ATOMIC_WHY = 'namespace atomic write units (NAWUN/NAWUPF) need a QEMU n
 export const nvme: DiskBus<NvmeDisk> = {
   name: 'nvme',
   noun: 'an NVMe namespace',
+  devices: '/dev/nvme0n1, /dev/nvme1n1, …',
+  parseDevice(device) {
+    const m = /^\/dev\/nvme(0|[1-9]\d?)n([1-9]\d?)$/.exec(device);
+    if (!m) return undefined;
+    const controller = Number(m[1]);
+    const nsid = Number(m[2]);
+    if (controller >= MAX_NVME_CONTROLLERS) return { error: `"${device}": at most ${MAX_NVME_CONTROLLERS} NVMe controllers (nvme0 … nvme${MAX_NVME_CONTROLLERS - 1})` };
+    if (nsid > MAX_NVME_NAMESPACES) return { error: `"${device}": at most ${MAX_NVME_NAMESPACES} namespaces per controller` };
+    return { bus: 'nvme', name: device.slice(5), controller, nsid };
+  },
+  checkGuest(at, disks) {
+    const issues: SpecIssue[] = [];
+    if (!disks.length) return issues;
+    const gap = firstGap(disks.map((d) => d.ref.controller), 0);
+    if (gap !== undefined) issues.push({ path: at, message: `NVMe controllers must be numbered without gaps from nvme0: /dev/nvme${gap}n1 is missing` });
+    for (const c of new Set(disks.map((d) => d.ref.controller))) {
+      const nsGap = firstGap(disks.filter((d) => d.ref.controller === c).map((d) => d.ref.nsid), 1);
+      if (nsGap !== undefined) issues.push({ path: at, message: `namespaces of nvme${c} must be numbered without gaps from n1: /dev/nvme${c}n${nsGap} is missing` });
+    }
+    // Controller-wide settings written on several namespaces of one controller must agree.
+    const first = new Map<number, PlacedDisk<NvmeRef>>();
+    for (const d of disks) {
+      const prev = first.get(d.ref.controller);
+      if (!prev) {
+        first.set(d.ref.controller, d);
+        continue;
+      }
+      for (const f of CONTROLLER_FIELDS) {
+        const a = JSON.stringify(prev.decl[f]);
+        const b = JSON.stringify(d.decl[f]);
+        if (b !== undefined && a !== b) {
+          issues.push({ path: `${d.path.replace(/\.device$/, '')}.${f}`, message: `${f} belongs to controller nvme${d.ref.controller} and differs from ${prev.device}'s; write it once, on ${prev.device}` });
+        }
+      }
+    }
+    return issues;
+  },
+  checkDisk(base, d, sizeBytes) {
+    const issues: SpecIssue[] = [];
+    const { logicalBlockSize: lbs, physicalBlockSize: pbs } = d.decl;
+    if (lbs !== undefined && pbs !== undefined && lbs !== pbs) {
+      issues.push({ path: `${base}.physicalBlockSize`, message: `QEMU's NVMe namespaces need logicalBlockSize = physicalBlockSize (got ${lbs} and ${pbs}); set both to the same value` });
+    }
+    if (d.decl.zoned && sizeBytes !== undefined) checkZoned(`${base}.zoned`, d.decl.zoned, sizeBytes, lbs ?? pbs ?? 512, issues);
+    return issues;
+  },
+  normalize(common, ref, decl, guest) {
+    const mine = guest.filter((x) => x.ref.bus === 'nvme' && x.ref.controller === ref.controller).map((x) => x.decl);
+    // Controller-wide fields may be written on any of its namespaces (the rules made sure they agree).
+    const serial = mine.find((x) => x.serial)?.serial ?? nvmeSerial(ref.controller);
+    const mdts = mine.find((x) => x.mdts !== undefined)?.mdts;
+    const atomic: NvmeAtomic | undefined = mine.find((x) => x.atomic !== undefined)?.atomic;
+    // QEMU NVMe needs logical = physical; one given means both.
+    const lbs = decl.logicalBlockSize ?? decl.physicalBlockSize;
+    return {
+      ...common,
+      ...(lbs !== undefined && { logicalBlockSize: lbs, physicalBlockSize: lbs }),
+      bus: 'nvme', controller: ref.controller, nsid: ref.nsid, serial, byId: nvmeById(serial, ref.nsid), guestPath: guestPathFor(ref.name),
+      ...(mdts !== undefined && { mdts }),
+      ...(atomic !== undefined && { atomic }),
+      ...(decl.nawun !== undefined && { nawun: decl.nawun }),
+      ...(decl.nawupf !== undefined && { nawupf: decl.nawupf }),
+      ...(decl.zoned && {
+        zoned: {
+          zoneSizeBytes: bytes(decl.zoned.zoneSize),
+          ...(decl.zoned.zoneCapacity !== undefined && { zoneCapacityBytes: bytes(decl.zoned.zoneCapacity) }),
+          ...(decl.zoned.maxOpen !== undefined && { maxOpen: decl.zoned.maxOpen }),
+          ...(decl.zoned.maxActive !== undefined && { maxActive: decl.zoned.maxActive }),
+        },
+      }),
+    };
+  },
   setting: 'an NVMe setting',
   ownFields: ['mdts', 'atomic', 'nawun', 'nawupf', 'zoned'],
   rank: 0,
@@ -131,4 +217,22 @@ export function nvmeArguments(nvme: NvmeDisk[], fileOf: (d: NvmeDisk) => string)
     }
   }
   return args;
+}
+
+function bytes(v: string | number): number {
+  const r = parseSize(v);
+  if (!('bytes' in r)) throw new Error(`internal: unvalidated size ${String(v)}`);
+  return r.bytes;
+}
+
+function checkZoned(at: string, z: NonNullable<(RawDisk | RawStorage)['zoned']>, diskBytes: number, block: number, issues: SpecIssue[]): void {
+  const zs = parseSize(z.zoneSize);
+  if (!('bytes' in zs)) return;
+  if (zs.bytes < MiB || zs.bytes % block !== 0) issues.push({ path: `${at}.zoneSize`, message: `${formatSize(zs.bytes)} must be at least 1MiB and a multiple of the ${block}-byte block` });
+  else if (diskBytes % zs.bytes !== 0) issues.push({ path: `${at}.zoneSize`, message: `the disk size (${formatSize(diskBytes)}) must be a whole number of ${formatSize(zs.bytes)} zones` });
+  if (z.zoneCapacity !== undefined) {
+    const zc = parseSize(z.zoneCapacity);
+    if ('bytes' in zc && (zc.bytes > zs.bytes || zc.bytes % block !== 0)) issues.push({ path: `${at}.zoneCapacity`, message: `must be at most zoneSize (${formatSize(zs.bytes)}) and a multiple of the ${block}-byte block` });
+  }
+  if (z.maxOpen && z.maxActive && z.maxOpen > z.maxActive) issues.push({ path: `${at}.maxOpen`, message: `maxOpen (${z.maxOpen}) cannot exceed maxActive (${z.maxActive})` });
 }

@@ -1,0 +1,38 @@
+// What a kind of host is to flakevirt: everything that differs between a libvirtd on this machine
+// and one reached over a connection, behind one interface, one module per kind (local.ts,
+// remote.ts). The kind is decided once, from the URI, when the Host is made (hosts.ts hostFor);
+// code that depends on it asks kindOf(host) and never the URI again.
+// Adding a kind: a module implementing HostKind, its member of the Host union (model.ts) and its
+// line in kindOf. `paths` is pure (inventory and `disks` use it without I/O); the rest are adapters,
+// loaded when called.
+import type { Host } from '../model.js';
+import type { GuestPaths } from '../render/paths.js';
+import type { Libvirt } from '../adapters/libvirt.js';
+import type { GuestStore } from '../adapters/store.js';
+import type { LeaseSource } from '../adapters/lease-source.js';
+import type { QemuCaps } from '../capabilities.js';
+import { local } from './local.js';
+import { remote } from './remote.js';
+
+export interface HostKind {
+  readonly name: 'local' | 'remote';
+  /** Where a guest's files are on a host of this kind. Pure. */
+  paths(host: Host, guest: string): GuestPaths;
+  /** The store that makes, reads and removes those files (`specPath` marks what it makes). */
+  store(host: Host, lv: Libvirt, specPath: string, qemuLabel: string | undefined): Promise<GuestStore>;
+  /** A running network's bridge without a virsh call, when this machine can read it; else undefined. */
+  liveBridge(network: string): Promise<string | undefined>;
+  /** Where the network's DHCP leases are read from. */
+  leases(lv: Libvirt, network: string, bridge: string): Promise<LeaseSource>;
+  /** Refuses (before anything is defined) host files qemu could not read: base image, kernel, initrd. */
+  preflight(files: string[], qemuLabel: string | undefined, guest: string): Promise<void>;
+  /** The device properties of the emulator libvirt runs, when this machine can ask it (else undefined). */
+  qemuCaps(emulator: string): Promise<QemuCaps | undefined>;
+  /** Guest directories a spec left on the host without a domain (found by `down --all`). */
+  leftovers(host: Host, specPath: string): Promise<Array<{ name: string; dir: string }>>;
+}
+
+/** The kind of a host, as decided when it was made. */
+export function kindOf(host: Pick<Host, 'local'>): HostKind {
+  return host.local ? local : remote;
+}

@@ -1,0 +1,38 @@
+// A libvirtd on this machine (qemu:///system): guest files are made directly in a directory,
+// leases come from dnsmasq's status file (watched), qemu's access to files and its device
+// properties can be checked here before anything is defined.
+import type { HostKind } from './kind.js';
+import { guestPaths } from '../render/paths.js';
+
+export const local: HostKind = {
+  name: 'local',
+  paths: (host, guest) => guestPaths(host.pool, guest),
+  async store(host, _lv, specPath, qemuLabel) {
+    const { FileStore } = await import('../adapters/file-store.js');
+    return new FileStore(host.pool, specPath, qemuLabel);
+  },
+  async liveBridge(network) {
+    // libvirt's live network status file (root only): a file read instead of a virsh process.
+    const [{ readFile }, { parseNetwork }] = await Promise.all([import('node:fs/promises'), import('../libvirt-xml/network.js')]);
+    const xml = await readFile(`/run/libvirt/network/${network}.xml`, 'utf8').catch(() => undefined);
+    return xml ? parseNetwork(xml).bridge : undefined;
+  },
+  async leases(lv, network, bridge) {
+    const { statusFileLeases, virshLeases } = await import('../adapters/lease-source.js');
+    // FLAKEVIRT_LEASE_SOURCE=virsh forces the polling path remote hosts use (tests use it).
+    if (process.env.FLAKEVIRT_LEASE_SOURCE === 'virsh') return virshLeases(lv, network);
+    return (await statusFileLeases(bridge)) ?? virshLeases(lv, network);
+  },
+  async preflight(files, qemuLabel, guest) {
+    const { checkQemuCanRead } = await import('../adapters/permissions.js');
+    for (const f of files) await checkQemuCanRead(f, qemuLabel, guest);
+  },
+  async qemuCaps(emulator) {
+    const { qemuCaps } = await import('../adapters/qemu-caps.js');
+    return qemuCaps(emulator);
+  },
+  async leftovers(host, specPath) {
+    const { ownedGuestDirs } = await import('../adapters/guest-dir.js');
+    return (await ownedGuestDirs(host.pool)).filter((o) => o.manifest.spec === specPath).map((o) => ({ name: o.name, dir: o.paths.dir }));
+  },
+};

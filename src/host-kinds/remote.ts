@@ -1,0 +1,24 @@
+// A libvirtd reached over a connection (qemu+ssh://…): guest files are volumes of the storage pool
+// "flakevirt" made through libvirt's storage API, base images uploaded once per host by content,
+// leases polled with `virsh net-dhcp-leases`. Its files and its QEMU cannot be inspected from here,
+// so those checks are left to libvirt when the guest starts.
+import type { HostKind } from './kind.js';
+import { volumePaths } from '../render/volume.js';
+
+export const remote: HostKind = {
+  name: 'remote',
+  paths: (host, guest) => volumePaths(host.pool, guest),
+  async store(host, lv, _specPath, qemuLabel) {
+    const { VolumeStore } = await import('../adapters/volume-store.js');
+    return new VolumeStore(lv.virsh, host, qemuLabel);
+  },
+  liveBridge: async () => undefined,
+  async leases(lv, network) {
+    const { virshLeases } = await import('../adapters/lease-source.js');
+    return virshLeases(lv, network);
+  },
+  preflight: async () => undefined,
+  qemuCaps: async () => undefined,
+  // Remote guests' volumes are named by guest; a spec's guests are all looked up by name already.
+  leftovers: async () => [],
+};
