@@ -1,5 +1,7 @@
 // The disk buses (src/disks/buses/): one object per bus behind one interface, registered in BUSES.
 import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BUSES, busOf, busOnlyFields } from '../../src/disks/bus.js';
 import { fleetFromFixture } from '../helpers/fixtures.js';
 import { guest } from '../helpers/render.js';
@@ -27,5 +29,21 @@ describe('disk buses', () => {
     expect(busOf(vd).record(vd)).toEqual({ nsid: null, controller: null, mdts: null, atomic: null, zoned: null });
     expect(busOf(nvme).fileInQemuArguments({ domainType: 'qemu', nvme: 'commandline' })).toBe(true);
     expect(busOf(nvme).fileInQemuArguments({ domainType: 'qemu', nvme: 'native' })).toBe(false);
+  });
+});
+
+describe('one home per bus', () => {
+  // Code that singles out one bus by name: a comparison with its name, its model type, or its module.
+  const NAMES_A_BUS = /[!=]==\s*'(nvme|virtio)'|'(nvme|virtio)'\s*[!=]==|case '(nvme|virtio)'|BUSES\.(nvme|virtio)\b|\b(NvmeDisk|VirtioDisk)\b|buses\/(nvme|virtio)\.js/;
+  it('catches the branches it replaced', () => {
+    expect(NAMES_A_BUS.test("    if (d.ref.bus !== 'nvme') continue;")).toBe(true);
+    expect(NAMES_A_BUS.test("  const nvme = guest.disks.filter((d): d is NvmeDisk => d.bus === 'nvme');")).toBe(true);
+    expect(NAMES_A_BUS.test("  for (const bus of [BUSES.virtio, BUSES.nvme] as DiskBus[]) x();")).toBe(true);
+  });
+  it('finds none outside src/disks/ (and the Disk union in model.ts)', () => {
+    const src = join(__dirname, '../../src');
+    const files = (readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.startsWith('disks/') && f !== 'model.ts');
+    const hits = files.flatMap((f) => readFileSync(join(src, f), 'utf8').split('\n').map((l, i) => `${f}:${i + 1}: ${l.trim()}`).filter((l) => NAMES_A_BUS.test(l)));
+    expect(hits).toEqual([]);
   });
 });

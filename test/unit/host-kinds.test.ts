@@ -1,5 +1,7 @@
 // Host kinds: decided once from the URI, one module each (src/host-kinds/).
 import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { hostFor } from '../../src/hosts.js';
 import { kindOf } from '../../src/host-kinds/kind.js';
 import type { Libvirt } from '../../src/adapters/libvirt.js';
@@ -51,5 +53,21 @@ describe('host kinds', () => {
     }
     // No bridge known: the status file cannot be named, so virsh it is.
     expect((await kindOf(localHost).leases(noLibvirt, 'default', '')).kind).toBe('virsh');
+  });
+});
+
+describe('one home per host kind', () => {
+  // Code that asks a host whether it is local, or reads locality from a URI, instead of its kind.
+  const ASKS_LOCAL = /\.local\b(?!\s*:)|isLocalUri\(/;
+  it('catches the branches it replaced', () => {
+    expect(ASKS_LOCAL.test('      if (this.host.local) {')).toBe(true);
+    expect(ASKS_LOCAL.test('      for (const h of selected.filter((x) => x.local)) {')).toBe(true);
+  });
+  it('finds none outside src/host-kinds/ and hosts.ts (which decides the kind)', () => {
+    const src = join(__dirname, '../../src');
+    // adapters/libvirt.ts words a connection error differently for a local URI (a message, not a branch of behaviour).
+    const files = (readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.startsWith('host-kinds/') && !['hosts.ts', 'adapters/libvirt.ts'].includes(f));
+    const hits = files.flatMap((f) => readFileSync(join(src, f), 'utf8').split('\n').map((l, i) => `${f}:${i + 1}: ${l.trim()}`).filter((l) => !/^\S+:\d+: (\/\/|\*|\/\*\*)/.test(l) && ASKS_LOCAL.test(l)));
+    expect(hits).toEqual([]);
   });
 });
