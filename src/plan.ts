@@ -26,7 +26,6 @@ export interface Desired {
   state: GuestState;
   fingerprint: string;
   root: string;
-  manifest: string;
   disks: Array<{ disk: Disk; path: string }>;
 }
 

@@ -4,7 +4,7 @@ import { lstat, readFile } from 'node:fs/promises';
 import { checkOwnDir, ownDir } from './private-dir.js';
 import { RefusedError } from '../errors.js';
 import { dirname } from 'node:path';
-import { guestPaths, type GuestPaths } from '../render/paths.js';
+import { guestPaths, type DirPaths, type GuestPaths } from '../render/paths.js';
 import { createDisk, createOverlay, exists, removeFile, type ImageInfo } from './disks.js';
 import { isOwnFile, readManifest, removeGuestDir, removePartials, writeManifest, MANIFEST_VERSION } from './guest-dir.js';
 import { parseLabel } from './host-facts.js';
@@ -17,7 +17,6 @@ export function gcRootLink(pool: string, storePath: string): string {
 }
 
 export class FileStore implements GuestStore {
-  readonly kind = 'files';
   constructor(private readonly pool: string, private readonly specPath: string, private readonly qemuLabel: string | undefined) {}
 
   /** The pool directory exists and qemu can traverse the path to it. */
@@ -50,12 +49,14 @@ export class FileStore implements GuestStore {
     return out;
   }
 
-  async previousDisks(_guest: string, paths: GuestPaths): Promise<string[]> {
+  async previousDisks(_guest: string, given: GuestPaths): Promise<string[]> {
+    const paths = dirPaths(given);
     // Only plain names in the guest's own directory: `up` deletes a previous disk the spec dropped.
     return ((await readManifest(paths))?.files ?? []).filter((f) => f !== paths.root && f !== paths.console && isOwnFile(paths, f));
   }
 
-  async prepare(guest: string, paths: GuestPaths, files: string[], report: Report): Promise<void> {
+  async prepare(guest: string, given: GuestPaths, files: string[], report: Report): Promise<void> {
+    const paths = dirPaths(given);
     const old = await readManifest(paths);
     await writeManifest(paths, { flakevirt: MANIFEST_VERSION, guest, spec: this.specPath, files: [...new Set([...(old?.files ?? []), ...files])] });
     for (const n of await removePartials(paths)) report(`removed ${n}, left by an interrupted run`);
@@ -73,7 +74,8 @@ export class FileStore implements GuestStore {
     return removeFile(path);
   }
 
-  async settle(guest: string, paths: GuestPaths, files: string[]): Promise<void> {
+  async settle(guest: string, given: GuestPaths, files: string[]): Promise<void> {
+    const paths = dirPaths(given);
     const kept = [];
     for (const f of files) if (f === paths.console || (await exists(f))) kept.push(f);
     await writeManifest(paths, { flakevirt: MANIFEST_VERSION, guest, spec: this.specPath, files: kept });
@@ -103,4 +105,10 @@ export class FileStore implements GuestStore {
     }
     return dropped;
   }
+}
+
+/** The paths this store made (paths()), which have a manifest. */
+function dirPaths(p: GuestPaths): DirPaths {
+  if (p.manifest === undefined) throw new Error(`internal: the file store was given paths without a manifest (${p.dir})`);
+  return p as DirPaths;
 }

@@ -7,7 +7,6 @@ import type { ImageInfo } from './disks.js';
 export type Report = (line: string) => void;
 
 export interface GuestStore {
-  readonly kind: 'files' | 'volumes';
   /** Before a host's first guest is made: the place for its disks exists and qemu can use it. */
   ready(): Promise<void>;
   paths(guest: string): GuestPaths;
@@ -28,6 +27,6 @@ export interface GuestStore {
   /** `down`: removes everything of the guest's; returns how many files. `dir` comes from the domain's metadata. */
   removeGuest(guest: string, dir?: string): Promise<number>;
   readConsole(paths: GuestPaths): Promise<string | undefined>;
-  /** Removes shared images (GC roots, uploaded blobs) that none of these domain XMLs uses; returns what went. */
+  /** Removes shared images (GC roots, uploaded blobs) none of these files (every domain's, libvirt-xml domainFiles) uses; returns what went. */
   dropUnused(domainFiles: string[]): Promise<string[]>;
 }

@@ -26,7 +26,6 @@ import type { Virsh } from './virsh.js';
 const REPORT_ABOVE = 16 << 20;
 
 export class VolumeStore implements GuestStore {
-  readonly kind = 'volumes';
   private readonly owner?: { uid: number; gid: number };
   private uploads = new Map<string, Promise<string>>();
   /** The pool's volumes as last listed (each virsh call to a remote host costs a round trip). */

@@ -31,7 +31,6 @@ export function desiredGuest(i: GuestInputs): DesiredGuest {
       state,
       fingerprint: fingerprint(state),
       root: i.paths.root,
-      manifest: i.paths.manifest,
       disks: i.guest.disks.map((disk) => ({ disk, path: i.paths.disk(disk) })),
     },
   };

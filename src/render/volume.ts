@@ -17,7 +17,6 @@ export function volumePaths(target: string, guest: string): GuestPaths {
   const dir = poolDir(target);
   return {
     dir,
-    manifest: '',
     root: `${dir}/${guest}.root.qcow2`,
     console: `${dir}/${guest}.console.log`,
     disk: (d: Pick<Disk, 'name' | 'format'>) => `${dir}/${guest}.${d.name}.${d.format}`,
