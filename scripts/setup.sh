@@ -18,15 +18,7 @@ npm run -s build
 ln -sf "$PWD/dist/cli.js" /usr/local/bin/flakevirt
 
 # libvirt: started by systemd on a normal host; started here by hand where there is no systemd.
-if ! virsh -q -c qemu:///system version >/dev/null 2>&1; then
-  if [ -d /run/systemd/system ]; then
-    systemctl enable --now virtlogd.socket libvirtd.socket libvirtd.service
-  else
-    pgrep -x virtlogd >/dev/null || virtlogd -d
-    libvirtd -d
-  fi
-  for _ in $(seq 1 100); do virsh -q -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.1; done
-fi
+bash scripts/start-libvirt.sh
 virsh -q -c qemu:///system net-info default >/dev/null 2>&1 || virsh -q -c qemu:///system net-define /usr/share/libvirt/networks/default.xml
 virsh -q -c qemu:///system net-autostart default >/dev/null 2>&1 || true
 
