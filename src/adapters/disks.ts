@@ -2,6 +2,7 @@
 // under a temporary name and renamed into place, so a crash never leaves a half-made disk.
 import { open, rename, rm, chmod, chown, lstat } from 'node:fs/promises';
 import { run } from './run.js';
+import { cachedJson, fileIdentity } from './file-cache.js';
 
 export interface ImageInfo {
   format: string;
@@ -9,11 +10,17 @@ export interface ImageInfo {
   backing?: string;
 }
 
-/** `qemu-img info` of a base image (format, virtual size, its own backing file if any). */
+/**
+ * `qemu-img info` of a base image (format, virtual size, its own backing file if any), kept per file
+ * identity (inode, size, change times): base images do not change, and a no-op `up` then runs no
+ * qemu-img at all.
+ */
 export async function imageInfo(path: string): Promise<ImageInfo> {
-  const out = await run('qemu-img', ['info', '--output=json', '-U', path], `reading image ${path}`);
-  const j = JSON.parse(out) as { format: string; 'virtual-size': number; 'backing-filename'?: string };
-  return { format: j.format, virtualSize: j['virtual-size'], ...(j['backing-filename'] && { backing: j['backing-filename'] }) };
+  return cachedJson('image-info', await fileIdentity(path), async () => {
+    const out = await run('qemu-img', ['info', '--output=json', '-U', path], `reading image ${path}`);
+    const j = JSON.parse(out) as { format: string; 'virtual-size': number; 'backing-filename'?: string };
+    return { format: j.format, virtualSize: j['virtual-size'], ...(j['backing-filename'] && { backing: j['backing-filename'] }) };
+  });
 }
 
 /**

@@ -2,10 +2,21 @@
 import type { HostInfo } from '../render/state.js';
 import type { Libvirt } from './libvirt.js';
 import { parseCapabilities, parseDomainCapabilities } from '../libvirt-xml/host.js';
+import { cachedJson } from './file-cache.js';
 
 export type { HostInfo } from '../render/state.js';
 
-export async function readHostInfo(lv: Libvirt): Promise<HostInfo> {
+/**
+ * What the host offers. With a `key` (the host kind's identity of the daemon, its emulators and
+ * /dev/kvm: host-kinds/) the answer is kept between runs, so a no-op `up` asks virsh nothing.
+ */
+export async function readHostInfo(lv: Libvirt, key: string | undefined): Promise<HostInfo> {
+  if (!key) return (await queryHostInfo(lv)).info;
+  // An answer with a domcapabilities call that failed is used but not kept.
+  return (await cachedJson('host-facts', `${lv.uri}\n${key}`, () => queryHostInfo(lv), (r) => r.complete)).info;
+}
+
+async function queryHostInfo(lv: Libvirt): Promise<{ info: HostInfo; complete: boolean }> {
   const [caps, kvmCaps, qemuCaps] = await Promise.all([
     lv.virsh.capabilities(),
     lv.virsh.domCapabilities('kvm').catch(() => ''),
@@ -14,12 +25,14 @@ export async function readHostInfo(lv: Libvirt): Promise<HostInfo> {
   const kvm = kvmCaps ? parseDomainCapabilities(kvmCaps) : undefined;
   const domcaps = kvm ?? (qemuCaps ? parseDomainCapabilities(qemuCaps) : undefined);
   const emulator = domcaps?.emulator;
-  return {
+  const info: HostInfo = {
     kvm: kvm?.domainType === 'kvm',
     nativeNvme: domcaps?.diskBuses.includes('nvme') ?? false,
     ...parseDacLabel(caps),
     ...(emulator && { emulator }),
   };
+  // No kvm answer is how a host without KVM answers; no answer at all is a failure not to keep.
+  return { info, complete: !!caps && !!(kvmCaps || qemuCaps) };
 }
 
 /** The DAC base label for kvm (else qemu) domains from capabilities XML. */

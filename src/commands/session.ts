@@ -54,7 +54,7 @@ export class Session {
   }
 
   info(): Promise<HostInfo> {
-    return (this.hostInfo ??= readHostInfo(this.lv));
+    return (this.hostInfo ??= kindOf(this.host).factsKey(this.host).then((key) => readHostInfo(this.lv, key)));
   }
 
   /** The host kind's store: files in a directory locally, volumes of the pool "flakevirt" remotely. */
@@ -75,9 +75,9 @@ export class Session {
     let p = this.networks.get(name);
     if (!p) {
       p = (async () => {
-        // Read commands take the bridge the cheap way when the host kind has one (a local status
-        // file); up and reimage ask virsh, which can also start the network.
-        const live = ensureActive ? undefined : await kindOf(this.host).liveBridge(name);
+        // The bridge the cheap way when the host kind has one (a local network's live status file,
+        // which exists while it runs); otherwise virsh, which can also start it.
+        const live = await kindOf(this.host).liveBridge(name);
         let info = live ? { exists: true, active: true, bridge: live } : await this.lv.virsh.networkInfo(name);
         if (!info.exists) {
           throw new ToolError({ message: `libvirt network "${name}" is not defined on ${this.lv.uri}; define it (virsh net-define /usr/share/libvirt/networks/default.xml) or set network: in the spec`, command: `virsh net-info ${name}` });

@@ -26,6 +26,11 @@ export interface HostKind {
   leases(lv: Libvirt, network: string, bridge: string): Promise<LeaseSource>;
   /** Refuses (before anything is defined) host files qemu could not read: base image, kernel, initrd. */
   preflight(files: string[], qemuLabel: string | undefined, guest: string): Promise<void>;
+  /**
+   * What identifies the host's daemon, emulators and KVM device from here, so its capabilities can be
+   * kept between runs (a changed daemon or emulator is a new key); undefined when nothing can tell.
+   */
+  factsKey(host: Host): Promise<string | undefined>;
   /** The device properties of the emulator libvirt runs, when this machine can ask it (else undefined). */
   qemuCaps(emulator: string): Promise<QemuCaps | undefined>;
   /** Guest directories a spec left on the host without a domain (found by `down --all`). */

@@ -27,6 +27,14 @@ export const local: HostKind = {
     const { checkQemuCanRead } = await import('../adapters/permissions.js');
     for (const f of files) await checkQemuCanRead(f, qemuLabel, guest);
   },
+  async factsKey(host) {
+    const { fileIdentity } = await import('../adapters/file-cache.js');
+    const run = process.env.XDG_RUNTIME_DIR && host.connect.includes('/session') ? `${process.env.XDG_RUNTIME_DIR}/libvirt` : '/run/libvirt';
+    // The daemon's sockets (made when it starts) and binaries (an upgrade), the emulators libvirt
+    // picks from (an upgrade of QEMU), and /dev/kvm (KVM loaded or not).
+    const files = [`${run}/libvirt-sock`, `${run}/virtqemud-sock`, '/usr/sbin/libvirtd', '/usr/sbin/virtqemud', `/usr/bin/qemu-system-${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}`, '/usr/libexec/qemu-kvm', '/dev/kvm'];
+    return (await Promise.all(files.map(fileIdentity))).join('\n');
+  },
   async qemuCaps(emulator) {
     const { qemuCaps } = await import('../adapters/qemu-caps.js');
     return qemuCaps(emulator);

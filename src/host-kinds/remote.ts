@@ -18,6 +18,8 @@ export const remote: HostKind = {
     return virshLeases(lv, network);
   },
   preflight: async () => undefined,
+  // Nothing here tells when the remote daemon or its QEMU changed: asked on every run.
+  factsKey: async () => undefined,
   qemuCaps: async () => undefined,
   // Remote guests' volumes are named by guest; a spec's guests are all looked up by name already.
   leftovers: async () => [],
