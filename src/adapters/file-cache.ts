@@ -21,8 +21,12 @@ function fileFor(dir: string, key: string): string {
   return join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.json`);
 }
 
-/** The value kept for `key` in `area`, or what `compute` returns (then kept, unless `keep` says no). */
-export async function cachedJson<T>(area: string, key: string, compute: () => Promise<T>, keep: (value: T) => boolean = () => true): Promise<T> {
+/**
+ * The value kept for `key` in `area`, or what `compute` returns (then kept, unless `keep` says no).
+ * Without a key (an input that cannot be identified) nothing is read or kept.
+ */
+export async function cachedJson<T>(area: string, key: string | undefined, compute: () => Promise<T>, keep: (value: T) => boolean = () => true): Promise<T> {
+  if (key === undefined) return compute();
   const dir = areaDir(area);
   if (dir) {
     const hit = await readFile(fileFor(dir, key), 'utf8').then((t) => JSON.parse(t) as { key: string; value: T }, () => undefined);
@@ -33,9 +37,9 @@ export async function cachedJson<T>(area: string, key: string, compute: () => Pr
   return value;
 }
 
-/** What identifies a file's content without reading it: device, inode, size and change times. */
-export async function fileIdentity(path: string): Promise<string> {
+/** What identifies a file's content without reading it: device, inode, size and change times (undefined: no such file). */
+export async function fileIdentity(path: string): Promise<string | undefined> {
   const { stat } = await import('node:fs/promises');
   const st = await stat(path, { bigint: true }).catch(() => undefined);
-  return st ? `${path}:${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : `${path}:none`;
+  return st ? `${path}:${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : undefined;
 }

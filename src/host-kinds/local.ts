@@ -33,7 +33,8 @@ export const local: HostKind = {
     // The daemon's sockets (made when it starts) and binaries (an upgrade), the emulators libvirt
     // picks from (an upgrade of QEMU), and /dev/kvm (KVM loaded or not).
     const files = [`${run}/libvirt-sock`, `${run}/virtqemud-sock`, '/usr/sbin/libvirtd', '/usr/sbin/virtqemud', `/usr/bin/qemu-system-${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}`, '/usr/libexec/qemu-kvm', '/dev/kvm'];
-    return (await Promise.all(files.map(fileIdentity))).join('\n');
+    // A file that is not there is part of the key too (a daemon or emulator appearing changes it).
+    return (await Promise.all(files.map(async (f) => (await fileIdentity(f)) ?? `${f}:none`))).join('\n');
   },
   async qemuCaps(emulator) {
     const { qemuCaps } = await import('../adapters/qemu-caps.js');

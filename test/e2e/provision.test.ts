@@ -1,7 +1,8 @@
 // up, list, ips, reimage, down against a real libvirtd with real TCG guests (the tiny Debian-kernel
 // guest), inside a private network namespace. Runs as root; skips with a reason otherwise.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync, statSync, existsSync, openSync, writeSync, readSync, closeSync } from 'node:fs';
+import { readFileSync, writeFileSync, statSync, existsSync, openSync, writeSync, readSync, closeSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { e2eSkipReason, TestHost, tinyGuest } from '../helpers/testhost.js';
 import { parseStatusFile } from '../../src/leases.js';
@@ -109,6 +110,25 @@ describe.skipIf(skip)('provisioning on a real libvirtd', () => {
     expect(resultLine(r.stdout, 'fv-a')).toMatch(/running and up to date/);
     expect(resultLine(r.stdout, 'fv-b')).toMatch(/running and up to date/);
     expect(host!.virsh('domid', 'fv-a').trim()).toBe(ids);
+  });
+
+  it('a no-op up runs no program at all (host facts, image info and the network come from what is kept)', () => {
+    // Wrappers that record each call and run the real program: the log says what flakevirt ran.
+    const wrap = join(host!.scratch, 'wrap');
+    const log = join(host!.scratch, 'wrap.log');
+    mkdirSync(wrap, { recursive: true });
+    writeFileSync(log, '');
+    for (const tool of ['virsh', 'qemu-img', 'qemu-system-x86_64', 'nix', 'ssh']) {
+      const real = execFileSync('sh', ['-c', `command -v ${tool} || echo /bin/false`], { encoding: 'utf8' }).trim();
+      writeFileSync(join(wrap, tool), `#!/bin/sh\necho "${tool} $*" >> ${log}\nexec ${real} "$@"\n`, { mode: 0o755 });
+    }
+    const r = host!.flakevirtEnv({ PATH: `${wrap}:${process.env.PATH}` }, 'up', '-f', spec);
+    expect(r.status, r.stderr).toBe(0);
+    expect(resultLine(r.stdout, 'fv-a')).toMatch(/running and up to date/);
+    expect(readFileSync(log, 'utf8')).toBe('');
+    // The wrappers do record what runs through that PATH.
+    host!.exec(['env', `PATH=${wrap}:${process.env.PATH}`, 'virsh', '-q', '-c', 'qemu:///system', 'version']);
+    expect(readFileSync(log, 'utf8')).toMatch(/^virsh -q -c qemu:\/\/\/system version$/m);
   });
 
   it('list and ips report the guests and their leased IPs', () => {
