@@ -1,6 +1,6 @@
 // flakevirt's ownership mark (and the few device facts read commands need), read from a domain's
 // XML through the typed reader (libvirt-xml/domain.ts). Pure.
-import { parseDomain, type GuestMetadata } from './libvirt-xml/domain.js';
+import { memoryBytes, parseDomain, type GuestMetadata } from './libvirt-xml/domain.js';
 import type { BootRecord } from './render/boot-record.js';
 
 export type Ownership = GuestMetadata;
@@ -14,12 +14,14 @@ export interface DomainFacts {
   consoleLog?: string;
   /** The running boot's record (live metadata), when flakevirt started this boot. */
   boot?: BootRecord;
+  /** Bytes of its <memory>. */
+  memoryBytes: number;
 }
 
 /** Extracts ownership, MACs, networks and the console log path from `virsh dumpxml` output. */
 export function domainFacts(xml: string): DomainFacts {
   const d = parseDomain(xml);
-  if (!d) return { macs: [], networks: [] };
+  if (!d) return { macs: [], networks: [], memoryBytes: 0 };
   const interfaces = d.devices.interfaces;
   const consoleLog = d.devices.serials[0]?.log?.file;
   const { guest, boot } = d.metadata;
@@ -29,5 +31,6 @@ export function domainFacts(xml: string): DomainFacts {
     networks: [...new Set(interfaces.flatMap((i) => (i.network !== undefined ? [i.network] : [])))],
     ...(consoleLog && { consoleLog }),
     ...(boot && { boot }),
+    memoryBytes: memoryBytes(d),
   };
 }

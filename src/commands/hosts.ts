@@ -3,8 +3,7 @@
 import { ToolError, SpecError } from '../errors.js';
 import type { Fleet, Host } from '../model.js';
 import type { DomainView } from '../adapters/libvirt.js';
-import { domainFacts } from '../ownership.js';
-import { memoryBytes, parseDomain } from '../libvirt-xml/domain.js';
+import { factsOf } from '../adapters/facts-cache.js';
 import { place, type Placement, type PlacementHost } from '../placement.js';
 import { readRecord, writeRecord } from '../adapters/placement-record.js';
 import { Session } from './session.js';
@@ -86,10 +85,11 @@ export async function placeFleet(fleet: Fleet, hosts: Hosts, { save = true } = {
     const doms = domains.get(h.name);
     let memoryBytes = h.memoryBytes ?? record.capacity[h.connect];
     if (link?.session && doms) {
-      for (const d of doms) if (names.has(d.name) && domainFacts(d.xml).owner) existing.set(d.name, h.name);
+      const facts = await factsOf(link.session.lv.uri, doms.map((d) => d.xml));
+      doms.forEach((d, i) => { if (names.has(d.name) && facts[i]!.owner) existing.set(d.name, h.name); });
       if (h.memoryBytes === undefined) {
         const node = await link.session.lv.nodeInfo().catch(() => undefined);
-        if (node) memoryBytes = node.memoryBytes - doms.filter((d) => !names.has(d.name)).reduce((a, d) => a + domainMemory(d.xml), 0);
+        if (node) memoryBytes = node.memoryBytes - doms.reduce((a, d, i) => a + (names.has(d.name) ? 0 : facts[i]!.memoryBytes), 0);
       }
       if (memoryBytes !== undefined) record.capacity[h.connect] = memoryBytes;
     }
@@ -103,10 +103,4 @@ export async function placeFleet(fleet: Fleet, hosts: Hosts, { save = true } = {
   };
   if (save) await commit();
   return { placement: result.placement, capacity, domains, commit };
-}
-
-/** <memory unit='KiB'>N</memory> of a domain, in bytes. */
-export function domainMemory(xml: string): number {
-  const d = parseDomain(xml);
-  return d ? memoryBytes(d) : 0;
 }

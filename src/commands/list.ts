@@ -1,5 +1,5 @@
 // flakevirt list / ips: the flakevirt guests on a connection, their state and leased IP.
-import { domainFacts } from '../ownership.js';
+import { factsOf } from '../adapters/facts-cache.js';
 import { currentLease, type Lease } from '../leases.js';
 import { hostsFor, loadFleetIfAny, print, printJson, type GlobalOptions } from './context.js';
 import type { Session } from './session.js';
@@ -54,7 +54,8 @@ async function rowsFor(opts: GlobalOptions, fleet: Fleet | undefined): Promise<G
 
 /** One host's flakevirt domains with their state and current lease. */
 async function hostRows(s: Session, all: DomainView[], fleet: Fleet | undefined): Promise<GuestRow[]> {
-  const doms = all.map((d) => ({ d, f: domainFacts(d.xml) })).filter((x) => x.f.owner);
+  const facts = await factsOf(s.lv.uri, all.map((d) => d.xml));
+  const doms = all.map((d, i) => ({ d, f: facts[i]! })).filter((x) => x.f.owner);
   const leasesByNet = new Map<string, Lease[]>();
   for (const net of new Set(doms.flatMap((x) => x.f.networks))) {
     try {
