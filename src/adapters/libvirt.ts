@@ -82,8 +82,18 @@ export class Libvirt {
     return { memoryBytes: i.memory * 1024, cpus: i.cpus };
   }
 
+  /** One domain by name (one lookup, not a listing of every domain); undefined when there is none. */
   async domain(name: string): Promise<DomainView | undefined> {
-    return (await this.domains()).find((d) => d.name === name);
+    let d: Domain;
+    try {
+      d = await this.hv.domainLookupByName(name);
+    } catch (e) {
+      // The binding drops libvirt's error code (VIR_ERR_NO_DOMAIN); its message says it. Any other
+      // failure: the listing answers, or reports the connection's trouble in its own words.
+      if (/^Domain not found/.test((e as Error).message)) return undefined;
+      return (await this.domains()).find((x) => x.name === name);
+    }
+    return this.view(d).catch(() => undefined);
   }
 
   async state(name: string): Promise<string | undefined> {

@@ -145,18 +145,22 @@ async function validate(text: string, path: string, key: string, { connect, defa
  * qcow2 without a backing file of its own, the template a domain XML.
  */
 async function checkReferencedFiles(fleet: Fleet, path: string): Promise<void> {
-  const issues: SpecIssue[] = [];
-  for (const g of fleet.guests) {
+  // Each file once, all at once: a fleet's guests mostly share one image, kernel and initrd.
+  const checked = new Map<string, Promise<string | undefined>>();
+  const check = (field: string, file: string) => {
+    const k = `${field}\0${file}`;
+    let p = checked.get(k);
+    if (!p) checked.set(k, (p = fileProblem(field, file)));
+    return p;
+  };
+  const found = await Promise.all(fleet.guests.flatMap((g) => {
     const files: Array<[string, string | undefined]> = [];
     if (g.boot.kind === 'image') files.push(['image', g.boot.image]);
     files.push(['kernel', g.boot.kernel], ['initrd', g.boot.initrd]);
     if (!BUILTIN_TEMPLATES.includes(g.template)) files.push(['template', g.template]);
-    for (const [field, file] of files) {
-      if (file === undefined) continue;
-      const problem = await fileProblem(field, file);
-      if (problem) issues.push({ path: `guests.${g.name}.${field}`, message: problem });
-    }
-  }
+    return files.flatMap(([field, file]) => (file === undefined ? [] : [check(field, file).then((problem) => (problem ? [{ path: `guests.${g.name}.${field}`, message: problem }] : []))]));
+  }));
+  const issues: SpecIssue[] = found.flat();
   if (issues.length) throw new SpecError(issues, `invalid spec ${path}`);
 }
 
