@@ -69,7 +69,10 @@ export function parseVirshLeases(text: string): Lease[] {
   return out;
 }
 
+/** libvirt's DHCP lease time when the network sets none: an hour. */
+export const DEFAULT_LEASE_SECONDS = 3600;
+
 /** The lease time a network XML sets (<range><lease expiry unit/>), else libvirt's default hour. */
 export function leaseTimeOf(networkXml: string): number {
-  return parseNetwork(networkXml).leaseSeconds ?? 3600;
+  return parseNetwork(networkXml).leaseSeconds ?? DEFAULT_LEASE_SECONDS;
 }

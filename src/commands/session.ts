@@ -10,7 +10,7 @@ import { kindOf } from '../host-kinds/kind.js';
 import { imageInfo, type ImageInfo } from '../adapters/disks.js';
 import { readTemplate } from '../adapters/templates.js';
 import type { GuestStore, Report } from '../adapters/store.js';
-import { leaseTimeOf } from '../leases.js';
+import { DEFAULT_LEASE_SECONDS, leaseTimeOf } from '../leases.js';
 import { desiredGuest } from '../render/guest.js';
 import type { GuestPaths } from '../render/paths.js';
 import { factsFor, type BaseImage, type HostFacts, type HostInfo } from '../render/state.js';
@@ -75,10 +75,10 @@ export class Session {
     let p = this.networks.get(name);
     if (!p) {
       p = (async () => {
-        // The bridge the cheap way when the host kind has one (a local network's live status file,
-        // which exists while it runs); otherwise virsh, which can also start it.
-        const live = await kindOf(this.host).liveBridge(name);
-        let info = live ? { exists: true, active: true, bridge: live } : await this.lv.virsh.networkInfo(name);
+        // The bridge and lease time the cheap way when the host kind has them (a local network's
+        // live status file, which exists while it runs); otherwise virsh, which can also start it.
+        const live = await kindOf(this.host).liveNetwork(name);
+        let info = live ? { exists: true, active: true, bridge: live.bridge! } : await this.lv.virsh.networkInfo(name);
         if (!info.exists) {
           throw new ToolError({ message: `libvirt network "${name}" is not defined on ${this.lv.uri}; define it (virsh net-define /usr/share/libvirt/networks/default.xml) or set network: in the spec`, command: `virsh net-info ${name}` });
         }
@@ -90,7 +90,7 @@ export class Session {
         return {
           name,
           bridge: info.bridge,
-          leaseTime: () => (leaseTime ??= this.lv.virsh.networkXml(name).then(leaseTimeOf)),
+          leaseTime: () => (leaseTime ??= live ? Promise.resolve(live.leaseSeconds ?? DEFAULT_LEASE_SECONDS) : this.lv.virsh.networkXml(name).then(leaseTimeOf)),
           leases: await kindOf(this.host).leases(this.lv, name, info.bridge),
         };
       })();

@@ -11,6 +11,7 @@ import type { Libvirt } from '../adapters/libvirt.js';
 import type { GuestStore } from '../adapters/store.js';
 import type { LeaseSource } from '../adapters/lease-source.js';
 import type { QemuCaps } from '../capabilities.js';
+import type { Network } from '../libvirt-xml/network.js';
 import { local } from './local.js';
 import { remote } from './remote.js';
 
@@ -20,8 +21,8 @@ export interface HostKind {
   paths(host: Host, guest: string): GuestPaths;
   /** The store that makes, reads and removes those files (`specPath` marks what it makes). */
   store(host: Host, lv: Libvirt, specPath: string, qemuLabel: string | undefined): Promise<GuestStore>;
-  /** A running network's bridge without a virsh call, when this machine can read it; else undefined. */
-  liveBridge(network: string): Promise<string | undefined>;
+  /** A running network as libvirt keeps its live state (bridge, lease time), without a virsh call, when this machine can read it; else undefined. */
+  liveNetwork(network: string): Promise<Network | undefined>;
   /** Where the network's DHCP leases are read from. */
   leases(lv: Libvirt, network: string, bridge: string): Promise<LeaseSource>;
   /** Refuses (before anything is defined) host files qemu could not read: base image, kernel, initrd. */

@@ -11,11 +11,13 @@ export const local: HostKind = {
     const { FileStore } = await import('../adapters/file-store.js');
     return new FileStore(host.pool, specPath, qemuLabel);
   },
-  async liveBridge(network) {
-    // libvirt's live network status file (root only): a file read instead of a virsh process.
+  async liveNetwork(network) {
+    // libvirt's live network status file (root only, there while the network runs): a file read
+    // instead of a virsh process.
     const [{ readFile }, { parseNetwork }] = await Promise.all([import('node:fs/promises'), import('../libvirt-xml/network.js')]);
     const xml = await readFile(`/run/libvirt/network/${network}.xml`, 'utf8').catch(() => undefined);
-    return xml ? parseNetwork(xml).bridge : undefined;
+    const net = xml ? parseNetwork(xml) : undefined;
+    return net?.bridge ? net : undefined;
   },
   async leases(lv, network, bridge) {
     const { statusFileLeases, virshLeases } = await import('../adapters/lease-source.js');

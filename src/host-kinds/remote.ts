@@ -12,7 +12,7 @@ export const remote: HostKind = {
     const { VolumeStore } = await import('../adapters/volume-store.js');
     return new VolumeStore(lv.virsh, host, qemuLabel);
   },
-  liveBridge: async () => undefined,
+  liveNetwork: async () => undefined,
   async leases(lv, network) {
     const { virshLeases } = await import('../adapters/lease-source.js');
     return virshLeases(lv, network);

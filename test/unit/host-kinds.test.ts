@@ -32,7 +32,7 @@ describe('host kinds', () => {
     const k = kindOf(remoteHost);
     await expect(k.preflight(['/nonexistent/base.qcow2'], '+64055:+64055', 'g1')).resolves.toBeUndefined();
     expect(await k.qemuCaps('/usr/bin/qemu-system-x86_64')).toBeUndefined();
-    expect(await k.liveBridge('default')).toBeUndefined();
+    expect(await k.liveNetwork('default')).toBeUndefined();
     expect((await k.leases(noLibvirt, 'default', 'virbr0')).kind).toBe('virsh');
   });
 
