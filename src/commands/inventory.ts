@@ -2,7 +2,6 @@
 // dynamic-inventory protocol with --list / --host, or a wrapper script for `ansible -i`).
 import { dirname, resolve } from 'node:path';
 import { checkOwnDir, writeOwnFile } from '../adapters/private-dir.js';
-import { stringify } from 'yaml';
 import { NoSpecError } from '../errors.js';
 import type { Fleet } from '../model.js';
 import { buildInventory, inventoryIni, inventoryJson, inventoryYamlTree, type InventoryHost } from '../inventory.js';
@@ -45,7 +44,8 @@ export async function inventoryCommand(opts: InventoryOptions): Promise<void> {
     return printJson(json._meta.hostvars[opts.host] ?? {});
   }
   if (opts.list || opts.json || opts.format === 'json') return printJson(inventoryJson(inv));
-  if (opts.format === 'yaml') return void process.stdout.write(stringify(inventoryYamlTree(inv)));
+  // yaml only when YAML is asked for: `inventory --list` runs on every Ansible call.
+  if (opts.format === 'yaml') return void process.stdout.write((await import('yaml')).stringify(inventoryYamlTree(inv)));
   process.stdout.write(inventoryIni(inv));
 }
 
