@@ -1,6 +1,6 @@
 // adapters/facts-cache.ts: what read commands take from domain XML, kept by the XML's hash.
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { factsOf } from '../../src/adapters/facts-cache.js';
@@ -29,5 +29,23 @@ describe('factsOf', () => {
     const changed = running.replaceAll('52:54:00:c9:d0:d2', '52:54:00:c9:d0:d3');
     expect((await factsOf(uri, [changed]))[0]!.macs).toEqual(['52:54:00:c9:d0:d3']);
     expect(Object.keys((JSON.parse(readFileSync(file, 'utf8')) as { facts: object }).facts)).toHaveLength(1);
+  });
+
+  it('does not believe a planted entry in a directory others can write (one could claim a foreign domain for flakevirt)', async () => {
+    const dir = join(cacheDir(), 'domain-facts');
+    const foreign = running.replace(/<metadata>[\s\S]*<\/metadata>/, '');
+    expect(domainFacts(foreign).owner).toBeUndefined();
+    // The entry an attacker would plant: the foreign domain's hash, with flakevirt's mark.
+    const planted = { version: 1, uri, facts: { [createHash('sha256').update(foreign).digest('hex')]: { ...domainFacts(running), boot: undefined } } };
+    writeFileSync(file, JSON.stringify(planted));
+    const mode = statSync(dir).mode & 0o777;
+    chmodSync(dir, 0o777);
+    try {
+      expect((await factsOf(uri, [foreign]))[0]!.owner).toBeUndefined();
+    } finally {
+      chmodSync(dir, mode);
+    }
+    // In flakevirt's own directory the same file is believed: the mode is what keeps it out.
+    expect((await factsOf(uri, [foreign]))[0]!.owner).toBeDefined();
   });
 });
