@@ -45,7 +45,7 @@ export async function inventoryCommand(opts: InventoryOptions): Promise<void> {
   }
   if (opts.list || opts.json || opts.format === 'json') return printJson(inventoryJson(inv));
   // yaml only when YAML is asked for: `inventory --list` runs on every Ansible call.
-  if (opts.format === 'yaml') return void process.stdout.write((await import('yaml')).stringify(inventoryYamlTree(inv)));
+  if (opts.format === 'yaml') return void process.stdout.write((await import('../render/yaml.js')).yamlText(inventoryYamlTree(inv)));
   process.stdout.write(inventoryIni(inv));
 }
 

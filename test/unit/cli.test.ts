@@ -60,6 +60,14 @@ describe('flakevirt CLI', () => {
     expect(plain).toContain('<controller type="nvme" index="1">');
   });
 
+  it('inventory prints YAML with --format yaml (yaml is loaded only then)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flakevirt-cli-'));
+    writeFileSync(join(dir, 'flakevirt.yaml'), 'guests:\n  a: { memory: 1GiB }\n');
+    const r = run(['inventory', '--format', 'yaml'], dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^all:\n  hosts: \{\}/);
+  });
+
   it('prints a shell completion script', () => {
     const r = run(['completion']);
     expect(r.status).toBe(0);
