@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { domainFacts, type DomainFacts } from '../ownership.js';
-import { cacheDir, privateDir, writeOwnFile } from './private-dir.js';
+import { writeOwnFile } from './private-dir.js';
+import { areaDir } from './file-cache.js';
 
 const VERSION = 1;
 
@@ -25,19 +26,12 @@ function fromStored(s: Stored): DomainFacts {
   return { ...rest, ...(boot && { boot: { ...boot, before: new Map(boot.before) } }) };
 }
 
-function dir(): string | undefined {
-  try {
-    return privateDir(join(cacheDir(), 'domain-facts'));
-  } catch {
-    return undefined;
-  }
-}
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** The facts of each domain XML (in order), from the cache where the XML is unchanged. */
 export async function factsOf(uri: string, xmls: string[]): Promise<DomainFacts[]> {
-  const d = dir();
+  const d = areaDir('domain-facts');
   const file = d && join(d, `${sha(uri).slice(0, 32)}.json`);
   const kept = file ? await readFile(file, 'utf8').then((t) => JSON.parse(t) as { version: number; uri: string; facts: Record<string, Stored> }, () => undefined) : undefined;
   const known = kept?.version === VERSION && kept.uri === uri ? kept.facts : {};

@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { cacheDir, privateDir, writeOwnFile } from './private-dir.js';
 
-/** `area`'s directory when it can be trusted, else undefined. */
-function areaDir(area: string): string | undefined {
+/** `area`'s directory in the cache when it can be trusted, else undefined (then nothing is kept). */
+export function areaDir(area: string): string | undefined {
   try {
     return privateDir(join(cacheDir(), area));
   } catch {
