@@ -29,8 +29,40 @@ const lazyStringWidth = {
   },
 };
 
+/**
+ * yargs looks for the application's package.json (its default `version`) from the directory above
+ * the `node_modules` its shim sits in; inside the bundle there is none, so it walked up from the
+ * user's working directory instead, listing every directory on the way (~5 ms in a full one) and
+ * reading whatever package.json it met. It starts at flakevirt's own package root instead.
+ */
+const yargsShimRoot = {
+  name: 'yargs-shim-root',
+  setup(b) {
+    b.onLoad({ filter: /yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, async (args) => {
+      const { readFile } = await import('node:fs/promises');
+      const text = await readFile(args.path, 'utf8');
+      const from = "const mainFilename = __dirname.substring(0, __dirname.lastIndexOf('node_modules'));";
+      if (!text.includes(from)) throw new Error(`bundle: yargs' shim changed (${args.path}); update the yargs-shim-root plugin`);
+      return { contents: text.replace(from, "const mainFilename = fileURLToPath(new URL('..', import.meta.url));"), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * zod's namespace export carries every one of its 64 translations of its own error messages
+ * (`z.locales`), which a bundle cannot leave out once `z` is used as an object: about half of the
+ * zod chunk that a changed spec loads and compiles. flakevirt words its own messages and never
+ * reads `z.locales`; the index keeps only English, the one zod itself configures.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({ contents: 'export { default as en } from "./en.js";', loader: 'js' }));
+  },
+};
+
 await build({
-  plugins: [lazyStringWidth],
+  plugins: [lazyStringWidth, yargsShimRoot, zodEnglishOnly],
   entryPoints: { cli: join(root, 'src', 'cli.ts') },
   outdir: join(root, 'dist'),
   // Chunks next to cli.js: package-root.ts finds the package one directory above its own file.

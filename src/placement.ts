@@ -19,6 +19,16 @@ export interface PlacementHost {
   vcpus?: number;
 }
 
+/**
+ * What a host has left for the fleet when the spec declares no `memory` for it: its memory minus
+ * what the *running* domains that are not the spec's guests use. A shut-off domain uses nothing
+ * (counting 48 of them gave a negative capacity and refused a 256 MiB guest), and the spec's own
+ * guests are counted by `place` itself.
+ */
+export function memoryLeft(nodeBytes: number, domains: ReadonlyArray<{ name: string; running: boolean; memoryBytes: number }>, specGuests: ReadonlySet<string>): number {
+  return nodeBytes - domains.reduce((a, d) => a + (d.running && !specGuests.has(d.name) ? d.memoryBytes : 0), 0);
+}
+
 export type Why = 'pinned' | 'exists there' | 'placed before' | 'placed';
 
 export interface Placement {

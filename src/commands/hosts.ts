@@ -4,7 +4,7 @@ import { ToolError, SpecError } from '../errors.js';
 import type { Fleet, Host } from '../model.js';
 import type { DomainView } from '../adapters/libvirt.js';
 import { factsOf } from '../adapters/facts-cache.js';
-import { place, type Placement, type PlacementHost } from '../placement.js';
+import { memoryLeft, place, type Placement, type PlacementHost } from '../placement.js';
 import { readRecord, writeRecord } from '../adapters/placement-record.js';
 import { Session } from './session.js';
 
@@ -89,7 +89,7 @@ export async function placeFleet(fleet: Fleet, hosts: Hosts, { save = true } = {
       doms.forEach((d, i) => { if (names.has(d.name) && facts[i]!.owner) existing.set(d.name, h.name); });
       if (h.memoryBytes === undefined) {
         const node = await link.session.lv.nodeInfo().catch(() => undefined);
-        if (node) memoryBytes = node.memoryBytes - doms.reduce((a, d, i) => a + (names.has(d.name) ? 0 : facts[i]!.memoryBytes), 0);
+        if (node) memoryBytes = memoryLeft(node.memoryBytes, doms.map((d, i) => ({ name: d.name, running: d.running, memoryBytes: facts[i]!.memoryBytes })), names);
       }
       if (memoryBytes !== undefined) record.capacity[h.connect] = memoryBytes;
     }

@@ -13,11 +13,16 @@ export const local: HostKind = {
   },
   async liveNetwork(network) {
     // libvirt's live network status file (root only, there while the network runs): a file read
-    // instead of a virsh process.
-    const [{ readFile }, { parseNetwork }] = await Promise.all([import('node:fs/promises'), import('../libvirt-xml/network.js')]);
-    const xml = await readFile(`/run/libvirt/network/${network}.xml`, 'utf8').catch(() => undefined);
-    const net = xml ? parseNetwork(xml) : undefined;
-    return net?.bridge ? net : undefined;
+    // instead of a virsh process, and what it says kept by the file's identity (libvirtd rewrites
+    // it when the network starts or changes), so a read command does not load the XML parser.
+    const { cachedJson, fileIdentity } = await import('../adapters/file-cache.js');
+    const file = `/run/libvirt/network/${network}.xml`;
+    const net = await cachedJson('live-network', await fileIdentity(file), async () => {
+      const [{ readFile }, { parseNetwork }] = await Promise.all([import('node:fs/promises'), import('../libvirt-xml/network.js')]);
+      const xml = await readFile(file, 'utf8').catch(() => undefined);
+      return xml ? parseNetwork(xml) : {};
+    }, (n) => !!n.bridge);
+    return net.bridge ? net : undefined;
   },
   async leases(lv, network, bridge) {
     const { statusFileLeases, virshLeases } = await import('../adapters/lease-source.js');

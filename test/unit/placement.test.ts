@@ -1,6 +1,6 @@
 // Placement: deterministic, sticky, within capacity; refusals name the guests and print a table.
 import { describe, expect, it } from 'vitest';
-import { place, type PlacementGuest, type PlacementHost } from '../../src/placement.js';
+import { memoryLeft, place, type PlacementGuest, type PlacementHost } from '../../src/placement.js';
 
 const GiB = 1024 ** 3;
 const g = (name: string, memGiB = 4, vcpus = 2, host?: string): PlacementGuest => ({ name, memoryBytes: memGiB * GiB, vcpus, ...(host && { host }) });
@@ -73,5 +73,15 @@ describe('placement', () => {
     const r = place({ guests: [g('a', 4, 2, 'box2')], hosts, existing: new Map([['a', 'box1']]), recorded: none });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.issues[0]!.message).toMatch(/exists on host box1 but the spec pins it to box2.*flakevirt down a/);
+  });
+});
+
+describe('memoryLeft: what a host without a declared memory has for the fleet', () => {
+  it('counts only running domains that are not the spec\'s guests (48 shut-off domains cost nothing)', () => {
+    const shutOff = Array.from({ length: 48 }, (_, i) => ({ name: `old${i}`, running: false, memoryBytes: 4 * GiB }));
+    const doms = [...shutOff, { name: 'other', running: true, memoryBytes: 2 * GiB }, { name: 'mine', running: true, memoryBytes: 4 * GiB }];
+    expect(memoryLeft(16 * GiB, doms, new Set(['mine']))).toBe(14 * GiB);
+    const left = memoryLeft(16 * GiB, doms, new Set(['mine']));
+    expect(ok(place({ guests: [g('mine', 4), g('new', 0.25)], hosts: [{ name: 'local', memoryBytes: left }], existing: none, recorded: none })).hostOf.get('new')).toBe('local');
   });
 });
