@@ -2,6 +2,7 @@
 // XML through the typed reader (libvirt-xml/domain.ts). Pure.
 import { memoryBytes, parseDomain, type GuestMetadata } from './libvirt-xml/domain.js';
 import type { BootRecord } from './render/boot-record.js';
+import type { CheckpointRecord } from './render/checkpoint-record.js';
 
 export type Ownership = GuestMetadata;
 
@@ -16,6 +17,8 @@ export interface DomainFacts {
   boot?: BootRecord;
   /** Bytes of its <memory>. */
   memoryBytes: number;
+  /** Its checkpoints (`flakevirt checkpoint`), when it has any. */
+  checkpoints?: CheckpointRecord[];
 }
 
 /** Extracts ownership, MACs, networks and the console log path from `virsh dumpxml` output. */
@@ -24,7 +27,7 @@ export function domainFacts(xml: string): DomainFacts {
   if (!d) return { macs: [], networks: [], memoryBytes: 0 };
   const interfaces = d.devices.interfaces;
   const consoleLog = d.devices.serials[0]?.log?.file;
-  const { guest, boot } = d.metadata;
+  const { guest, boot, checkpoints } = d.metadata;
   return {
     ...(guest && { owner: guest }),
     macs: interfaces.flatMap((i) => (i.mac ? [i.mac.toLowerCase()] : [])),
@@ -32,5 +35,6 @@ export function domainFacts(xml: string): DomainFacts {
     ...(consoleLog && { consoleLog }),
     ...(boot && { boot }),
     memoryBytes: memoryBytes(d),
+    ...(checkpoints && { checkpoints }),
   };
 }

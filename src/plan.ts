@@ -3,6 +3,7 @@ import type { Disk } from './model.js';
 import type { Ownership } from './ownership.js';
 import { describeDisk, diffState, type GuestState } from './render/state.js';
 import type { BootRecord } from './render/boot-record.js';
+import type { CheckpointRecord } from './render/checkpoint-record.js';
 
 export type Action =
   | { kind: 'prepare-dir' }
@@ -12,12 +13,14 @@ export type Action =
   | { kind: 'delete-file'; path: string }
   | { kind: 'define' }
   | { kind: 'start' }
+  /** After the start: the guest's checkpoints no longer fit it (`why`); their record and snapshots go. */
+  | { kind: 'drop-checkpoints'; checkpoints: CheckpointRecord[]; why: string }
   /** `resume`: the guest runs already; wait for the lease of the boot that record describes. */
   | { kind: 'wait-lease'; resume?: BootRecord };
 
 export interface Observed {
   /** undefined when no domain of that name exists. */
-  domain?: { owner?: Ownership; running: boolean; boot?: BootRecord };
+  domain?: { owner?: Ownership; running: boolean; boot?: BootRecord; checkpoints?: CheckpointRecord[] };
   /** Files that exist now, among the guest's root, disks and manifest. */
   existing: ReadonlySet<string>;
 }
@@ -75,7 +78,20 @@ export function planUp(name: string, desired: Desired, observed: Observed, previ
   for (const p of previousDiskPaths) if (!keep.has(p) && has(p)) actions.push({ kind: 'delete-file', path: p });
   if (redefine) actions.push({ kind: 'define' });
   actions.push({ kind: 'start' }, { kind: 'wait-lease' });
-  return { kind: 'act', actions, changes };
+  return { kind: 'act', actions: withCheckpointsDropped(actions, dom?.checkpoints), changes };
+}
+
+/**
+ * A checkpoint loads only into the devices and disks it was taken from: a new definition, a new
+ * root or a recreated disk makes every checkpoint of the guest unusable, and it is dropped (with
+ * its snapshots in the disks that remain) right after the start, while QEMU runs to delete them.
+ */
+function withCheckpointsDropped(actions: Action[], checkpoints: CheckpointRecord[] | undefined): Action[] {
+  if (!checkpoints?.length) return actions;
+  const why = actions.some((a) => a.kind === 'define') ? 'the guest was redefined' : actions.some((a) => a.kind === 'create-root') ? 'its root disk was replaced' : actions.some((a) => a.kind === 'create-disk') ? 'a disk was recreated' : undefined;
+  if (!why) return actions;
+  const at = actions.findIndex((a) => a.kind === 'start') + 1;
+  return [...actions.slice(0, at), { kind: 'drop-checkpoints', checkpoints, why }, ...actions.slice(at)];
 }
 
 /** What `reimage` does: a fresh root overlay on the current base; extra disks kept unless wiped. */
@@ -92,7 +108,7 @@ export function planReimage(name: string, desired: Desired, observed: Observed, 
   const changes = diffState(dom.owner.state, desired.state);
   if (dom.owner.fingerprint !== desired.fingerprint) actions.push({ kind: 'define' });
   actions.push({ kind: 'start' }, { kind: 'wait-lease' });
-  return { kind: 'act', actions, changes };
+  return { kind: 'act', actions: withCheckpointsDropped(actions, dom.checkpoints), changes };
 }
 
 export function foreign(name: string): string {

@@ -9,21 +9,27 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { domainFacts, type DomainFacts } from '../ownership.js';
+import type { BootRecord } from '../render/boot-record.js';
+import type { CheckpointRecord } from '../render/checkpoint-record.js';
 import { writeOwnFile } from './private-dir.js';
 import { areaDir } from './file-cache.js';
 
-const VERSION = 1;
+const VERSION = 2;
 
-type Stored = Omit<DomainFacts, 'boot'> & { boot?: { startedAt: number; before: Array<[string, number]>; lease?: string } };
+type StoredBoot = { startedAt: number; before: Array<[string, number]>; lease?: string };
+type Stored = Omit<DomainFacts, 'boot' | 'checkpoints'> & { boot?: StoredBoot; checkpoints?: Array<Omit<CheckpointRecord, 'boot'> & { boot?: StoredBoot }> };
+
+const storeBoot = (b: BootRecord): StoredBoot => ({ ...b, before: [...b.before] });
+const loadBoot = (b: StoredBoot): BootRecord => ({ ...b, before: new Map(b.before) });
 
 function toStored(f: DomainFacts): Stored {
-  const { boot, ...rest } = f;
-  return { ...rest, ...(boot && { boot: { ...boot, before: [...boot.before] } }) };
+  const { boot, checkpoints, ...rest } = f;
+  return { ...rest, ...(boot && { boot: storeBoot(boot) }), ...(checkpoints && { checkpoints: checkpoints.map(({ boot: b, ...c }) => ({ ...c, ...(b && { boot: storeBoot(b) }) })) }) };
 }
 
 function fromStored(s: Stored): DomainFacts {
-  const { boot, ...rest } = s;
-  return { ...rest, ...(boot && { boot: { ...boot, before: new Map(boot.before) } }) };
+  const { boot, checkpoints, ...rest } = s;
+  return { ...rest, ...(boot && { boot: loadBoot(boot) }), ...(checkpoints && { checkpoints: checkpoints.map(({ boot: b, ...c }) => ({ ...c, ...(b && { boot: loadBoot(b) }) })) }) };
 }
 
 

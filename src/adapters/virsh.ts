@@ -5,6 +5,7 @@ import { run } from './run.js';
 import { withTempDir } from './temp-dir.js';
 import { muxUri } from '../hosts.js';
 import { packagePath } from '../package-root.js';
+import { monitorCommand, type MonitorCommand } from '../checkpoint.js';
 
 /** The ssh wrapper that shares connections (see scripts/ssh-mux.sh); off with FLAKEVIRT_SSH_MUX=0. */
 export function sshMux(): string | undefined {
@@ -66,6 +67,30 @@ export class Virsh {
   /** Sets one metadata element of a running domain's live definition only (gone when it stops). */
   async setLiveMetadata(domain: string, uri: string, key: string, xml: string): Promise<void> {
     await this.call(['metadata', '--domain', operand(domain), '--uri', uri, '--key', key, '--set', xml, '--live'], `recording this boot of ${domain}`);
+  }
+
+  /** Sets (or with `xml` undefined removes) one persistent metadata element, and the live one when the domain runs. */
+  async setMetadata(domain: string, uri: string, key: string, xml: string | undefined, { live }: { live: boolean }): Promise<void> {
+    const what = xml === undefined ? ['--remove'] : ['--key', key, '--set', xml];
+    await this.call(['metadata', '--domain', operand(domain), '--uri', uri, ...what, '--config', ...(live ? ['--live'] : [])], `recording the checkpoints of ${domain}`);
+  }
+
+  /**
+   * A command of QEMU's human monitor in the running domain (checkpoints; src/checkpoint.ts builds
+   * the command from flakevirt's own tags only). Returns what it printed: HMP reports failures as
+   * text while virsh exits 0.
+   */
+  monitor(domain: string, command: MonitorCommand, what: string): Promise<string> {
+    return this.call(['qemu-monitor-command', '--hmp', operand(domain), monitorCommand(command)], what);
+  }
+
+  /** Starts a defined domain with its CPUs stopped (to load a checkpoint into before it runs). */
+  async startPaused(domain: string): Promise<void> {
+    await this.call(['start', '--paused', operand(domain)], `starting ${domain} paused`);
+  }
+
+  async resume(domain: string): Promise<void> {
+    await this.call(['resume', operand(domain)], `resuming ${domain}`);
   }
 
   // Storage pools and volumes (remote hosts).

@@ -7,6 +7,7 @@ import type { Progress } from './runner.js';
 import { formatSize } from '../spec/units.js';
 import { BOOT_KEY, BOOT_NS, bootRecordXml } from '../render/boot-record.js';
 import { busOf } from '../disks/bus.js';
+import { CHECKPOINT_KEY, CHECKPOINT_NS, type CheckpointRecord } from '../render/checkpoint-record.js';
 
 export interface ExecuteOptions {
   timeoutMs: number;
@@ -62,6 +63,10 @@ export async function execute(s: Session, t: GuestTarget, actions: Action[], pro
         await s.lv.start(guest.name);
         await s.lv.virsh.setLiveMetadata(guest.name, BOOT_NS, BOOT_KEY, bootRecordXml({ startedAt, before }));
         break;
+      case 'drop-checkpoints':
+        progress(`checkpoint${a.checkpoints.length > 1 ? 's' : ''} ${a.checkpoints.map((c) => c.name).join(', ')} dropped: ${a.why}`);
+        await dropCheckpoints(s, guest.name, a.checkpoints);
+        break;
       case 'wait-lease':
         if (a.resume) ({ startedAt, before } = a.resume);
         progress(`waiting for a fresh DHCP lease on ${net.name} (${net.leases.kind})`);
@@ -77,4 +82,11 @@ export async function execute(s: Session, t: GuestTarget, actions: Action[], pro
   // Converged: the guest owns exactly what it has now.
   await store.settle(guest.name, paths, ownedFiles(t));
   return lease;
+}
+
+/** Removes a running guest's checkpoint record and its snapshots from the disks that still hold them. */
+export async function dropCheckpoints(s: Session, name: string, checkpoints: readonly CheckpointRecord[]): Promise<void> {
+  await s.lv.virsh.setMetadata(name, CHECKPOINT_NS, CHECKPOINT_KEY, undefined, { live: true });
+  // delvm removes the tag from every disk that has it and says nothing when none has.
+  for (const c of checkpoints) await s.lv.virsh.monitor(name, { op: 'delvm', tag: c.tag }, `deleting checkpoint ${c.name} of ${name}`);
 }

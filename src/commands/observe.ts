@@ -11,7 +11,7 @@ export async function observe(s: Session, t: GuestTarget): Promise<{ observed: O
   const owner = facts?.owner;
   const boot = dom?.running ? facts?.boot : undefined;
   return {
-    observed: { existing, ...(dom && { domain: { running: dom.running, ...(owner && { owner }), ...(boot && { boot }) } }) },
+    observed: { existing, ...(dom && { domain: { running: dom.running, ...(owner && { owner }), ...(boot && { boot }), ...(facts?.checkpoints && { checkpoints: facts.checkpoints }) } }) },
     previousDisks,
   };
 }

@@ -52,6 +52,25 @@ export const commands: CommandModule[] = [
     handler: async (a) => (await import('./reimage.js')).reimageCommand(a as never),
   },
   {
+    command: 'checkpoint [guests..]',
+    describe: 'save running guests\' memory and every disk as one point to reset to (virtio qcow2 disks only)',
+    builder: (y) => hostOpt(guestsArg(y)).option('name', { type: 'string', default: 'default', describe: 'checkpoint name (1-32 of a-z 0-9 -); one of that name is replaced' }),
+    handler: async (a) => (await import('./checkpoint.js')).checkpointCommand(a as never),
+  },
+  {
+    command: 'reset [guests..]',
+    describe: 'put guests back to a checkpoint: same memory, same disks, no boot',
+    builder: (y) => hostOpt(timeoutOpt(guestsArg(y))).option('name', { type: 'string', default: 'default', describe: 'which checkpoint' })
+      .option('wait', { choices: ['lease', 'ssh'] as const, default: 'lease', describe: 'also wait until the guest\'s ssh port answers' }),
+    handler: async (a) => (await import('./checkpoint.js')).resetCommand(a as never),
+  },
+  {
+    command: 'checkpoints [guests..]',
+    describe: 'every checkpoint of the flakevirt guests: guest, name, when taken',
+    builder: (y) => hostOpt(guestsArg(y)),
+    handler: async (a) => (await import('./checkpoint.js')).checkpointsCommand(a as never),
+  },
+  {
     command: 'list',
     aliases: ['status'],
     describe: 'one row per flakevirt guest: name, host, state, IP, base image, disks',

@@ -83,6 +83,11 @@ export interface DiskBus<D extends Disk = Disk, R extends DeviceRef = Extract<De
   readonly domainOrder: number;
   /** This bus's disks of one guest, in the domain: <disk> and <controller> elements, or QEMU arguments. */
   domain(disks: D[], facts: HostFacts, fileOf: (d: D) => string): DomainPart;
+  /**
+   * Why a guest with a disk on this bus cannot have a checkpoint (its device model cannot save its
+   * state into a snapshot), or undefined when it can.
+   */
+  readonly noCheckpoint: string | undefined;
   /** This bus's fields of the disk's record (`flakevirt disks`, flakevirt_disks). */
   record(d: D): Pick<DiskRecord, 'nsid' | 'controller' | 'mdts' | 'atomic' | 'zoned'>;
 }

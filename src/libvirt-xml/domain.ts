@@ -6,6 +6,7 @@
 // device lists, QEMU arguments) are always written from the fields.
 import { attr, attrs, buildXml, child, children, parseXml, text, textNode, type XmlNode } from './tree.js';
 import { BOOT_NS, parseBootRecord, type BootRecord } from '../render/boot-record.js';
+import { CHECKPOINT_NS, parseCheckpointRecord, type CheckpointRecord } from '../render/checkpoint-record.js';
 
 export const METADATA_NS = 'http://flakevirt.dev/xmlns/guest/1';
 export const QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0';
@@ -95,7 +96,8 @@ export interface Domain {
   memoryKiB?: number;
   currentMemoryKiB?: number;
   vcpus?: number;
-  metadata: { guest?: GuestMetadata; boot?: BootRecord };
+  /** flakevirt's mark, the live boot record, and the guest's checkpoints (absent: none). */
+  metadata: { guest?: GuestMetadata; boot?: BootRecord; checkpoints?: CheckpointRecord[] };
   os: DomainOs;
   /** The SMBIOS OEM strings (<sysinfo type='smbios'><oemStrings><entry>). */
   oemStrings?: string[];
@@ -157,6 +159,21 @@ function parseBoot(metadata: XmlNode | undefined): BootRecord | undefined {
   return parseBootRecord(a);
 }
 
+function parseCheckpoints(metadata: XmlNode | undefined): CheckpointRecord[] | undefined {
+  const found = inNamespace(metadata, 'checkpoints', CHECKPOINT_NS);
+  if (!found) return undefined;
+  const list = children(found.value, `${found.prefix}checkpoint`).flatMap((c) => {
+    const a: Record<string, unknown> = {};
+    for (const k of ['name', 'tag', 'taken', 'fingerprint', 'started', 'before', 'lease']) {
+      const v = attr(c, k);
+      if (v !== undefined) a[`@_${k}`] = v;
+    }
+    const r = parseCheckpointRecord(a);
+    return r ? [r] : [];
+  });
+  return list.length ? list : undefined;
+}
+
 function parseSource(type: string | undefined, s: XmlNode | undefined): DomainDiskSource | undefined {
   if (!s) return undefined;
   if (type === 'file' && attr(s, 'file') !== undefined) {
@@ -211,6 +228,7 @@ export function parseDomain(xml: string): Domain | undefined {
   const cpu = child(d, 'cpu');
   const guest = parseGuestMetadata(metadata);
   const boot = parseBoot(metadata);
+  const checkpoints = parseCheckpoints(metadata);
   const smbios = children(d, 'sysinfo').find((s) => attr(s, 'type') === 'smbios');
   const qemu = children(child(d, 'qemu:commandline'), 'qemu:arg').map((a) => attr(a, 'value') ?? '');
   return {
@@ -220,7 +238,7 @@ export function parseDomain(xml: string): Domain | undefined {
     ...opt('memoryKiB', kib(child(d, 'memory'))),
     ...opt('currentMemoryKiB', kib(child(d, 'currentMemory'))),
     ...opt('vcpus', num(text(d, 'vcpu'))),
-    metadata: { ...(guest && { guest }), ...(boot && { boot }) },
+    metadata: { ...(guest && { guest }), ...(boot && { boot }), ...(checkpoints && { checkpoints }) },
     os: {
       ...opt('kernel', text(os, 'kernel')), ...opt('initrd', text(os, 'initrd')), ...opt('cmdline', text(os, 'cmdline')),
       boot: children(os, 'boot').map((b) => attr(b, 'dev') ?? ''),

@@ -45,6 +45,28 @@ describe('argv handed to the programs', () => {
     expect(calls()).toEqual([]);
   });
 
+  it('virsh for checkpoints: metadata in both definitions, monitor commands built from our tags only', async () => {
+    const { Virsh } = await import('../../src/adapters/virsh.js');
+    const v = new Virsh('qemu:///system');
+    await v.setMetadata('g1', 'http://flakevirt.dev/xmlns/checkpoints/1', 'fvckpt', '<checkpoints/>', { live: true });
+    await v.setMetadata('g1', 'http://flakevirt.dev/xmlns/checkpoints/1', 'fvckpt', undefined, { live: false });
+    await v.monitor('g1', { op: 'savevm', tag: 'fv-default-abc' }, 'x');
+    await v.monitor('g1', { op: 'info snapshots' }, 'x');
+    await v.startPaused('g1');
+    await v.resume('g1');
+    expect(calls()).toEqual([
+      ['virsh', '-q', '-c', 'qemu:///system', 'metadata', '--domain', 'g1', '--uri', 'http://flakevirt.dev/xmlns/checkpoints/1', '--key', 'fvckpt', '--set', '<checkpoints/>', '--config', '--live'],
+      ['virsh', '-q', '-c', 'qemu:///system', 'metadata', '--domain', 'g1', '--uri', 'http://flakevirt.dev/xmlns/checkpoints/1', '--remove', '--config'],
+      ['virsh', '-q', '-c', 'qemu:///system', 'qemu-monitor-command', '--hmp', 'g1', 'savevm fv-default-abc'],
+      ['virsh', '-q', '-c', 'qemu:///system', 'qemu-monitor-command', '--hmp', 'g1', 'info snapshots'],
+      ['virsh', '-q', '-c', 'qemu:///system', 'start', '--paused', 'g1'],
+      ['virsh', '-q', '-c', 'qemu:///system', 'resume', 'g1'],
+    ]);
+    // A tag that is not flakevirt's never reaches the monitor (it could carry a second command).
+    for (const tag of ['fv-a; quit', 'x', 'fv-A', 'fv-a\nquit', '']) expect(() => v.monitor('g1', { op: 'loadvm', tag }, 'x')).toThrow(/not a flakevirt snapshot tag/);
+    expect(calls()).toEqual([]);
+  });
+
   it('qemu-img: the overlay records its backing file and format, -U for reading a base in use', async () => {
     const { createOverlay, imageInfo } = await import('../../src/adapters/disks.js');
     const base = '/nix/store/x-nixos-disk-image/nixos.qcow2';

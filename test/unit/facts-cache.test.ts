@@ -36,7 +36,7 @@ describe('factsOf', () => {
     const foreign = running.replace(/<metadata>[\s\S]*<\/metadata>/, '');
     expect(domainFacts(foreign).owner).toBeUndefined();
     // The entry an attacker would plant: the foreign domain's hash, with flakevirt's mark.
-    const planted = { version: 1, uri, facts: { [createHash('sha256').update(foreign).digest('hex')]: { ...domainFacts(running), boot: undefined } } };
+    const planted = { version: 2, uri, facts: { [createHash('sha256').update(foreign).digest('hex')]: { ...domainFacts(running), boot: undefined } } };
     writeFileSync(file, JSON.stringify(planted));
     const mode = statSync(dir).mode & 0o777;
     chmodSync(dir, 0o777);

@@ -147,6 +147,10 @@ export const nvme: DiskBus<NvmeDisk> = {
     ],
   }] : []),
   domainOrder: 1,
+  // QEMU's NVMe controller registers its state as unmigratable (hw/nvme/ctrl.c, `nvme_vmstate`
+  // with `.unmigratable = 1`, still so in QEMU 10.0): savevm, libvirt's save and external snapshots
+  // with memory all stop at "State blocked by non-migratable device '…/nvme'" (seen here).
+  noCheckpoint: "QEMU's NVMe controller cannot save its state (hw/nvme/ctrl.c marks it unmigratable), so a guest with an NVMe disk has no checkpoint: use virtio disks (/dev/vdb …) for a guest you crash and reset, or `flakevirt reimage`",
   // libvirt ≥ 11.5 has an NVMe bus of its own (<controller type='nvme'> + <disk bus='nvme'>); below
   // that, and for fields libvirt cannot express, the controllers and namespaces are QEMU arguments.
   domain(disks, facts, fileOf) {

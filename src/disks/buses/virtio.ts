@@ -43,6 +43,7 @@ export const virtio: DiskBus<VirtioDisk> = {
   fileInQemuArguments: () => false,
   kernelParams: () => [],
   domainOrder: 0,
+  noCheckpoint: undefined,
   domain: (disks, _facts, fileOf) => ({
     disks: disks.map((d) => libvirtDisk(d, fileOf(d), { discard: d.discard ? 'unmap' : 'ignore', ...(d.queues !== undefined && { queues: d.queues }) })),
     controllers: [],
