@@ -1,6 +1,6 @@
 // flakevirt checkpoint / reset / checkpoints: a running guest's memory and disks saved as one point,
 // and the guest put back to it without a boot (src/checkpoint.ts says how and why this way).
-import { RefusedError, SpecError, ToolError } from '../errors.js';
+import { RefusedError, SpecError, ToolError, type SpecIssue } from '../errors.js';
 import type { Guest } from '../model.js';
 import { checkpointBlockers, checkpointNameIssues, monitorError, newTag, orphanTags, parseSnapshotList, withCheckpoint, DEFAULT_CHECKPOINT } from '../checkpoint.js';
 import { CHECKPOINT_KEY, CHECKPOINT_NS, checkpointsXml, type CheckpointRecord } from '../render/checkpoint-record.js';
@@ -36,12 +36,15 @@ export function ago(at: number, now = Math.floor(Date.now() / 1000)): string {
 type GuestOp = (s: Session, guest: Guest, facts: DomainFacts & { owner: NonNullable<DomainFacts['owner']> }, state: string, progress: Progress) => Promise<Omit<GuestResult, 'name' | 'ok' | 'seconds'>>;
 
 /** Runs `op` for each picked guest of the spec that has a flakevirt domain, under the guest's lock. */
-async function onEachGuest(opts: CheckpointOptions, op: GuestOp): Promise<void> {
+async function onEachGuest(opts: CheckpointOptions, op: GuestOp, refuse: (guests: Guest[]) => SpecIssue[] = () => []): Promise<void> {
   const name = opts.name ?? DEFAULT_CHECKPOINT;
   const bad = checkpointNameIssues(name);
   if (bad.length) throw new SpecError(bad, 'bad arguments');
   const { fleet } = await loadFleet(opts);
   const picked = pickGuests(fleet.guests, opts.guests);
+  // What the spec rules out is refused before any host is asked (exit 2, nothing touched).
+  const issues = refuse(picked);
+  if (issues.length) throw new SpecError(issues, 'these guests cannot have a checkpoint');
   const hosts = await Hosts.open(hostsFor(opts, fleet), fleet);
   try {
     const domains = await hosts.domains();
@@ -78,8 +81,6 @@ const tagCommand = (guest: string, op: string, tag: string) => `virsh qemu-monit
 export async function checkpointCommand(opts: CheckpointOptions): Promise<void> {
   const name = opts.name ?? DEFAULT_CHECKPOINT;
   await onEachGuest(opts, async (s, guest, facts, state, progress) => {
-    const blockers = checkpointBlockers(guest);
-    if (blockers.length) throw new SpecError(blockers, `${guest.name} cannot have a checkpoint`);
     if (state !== 'running') throw new RefusedError(`${guest.name} is ${state}: a checkpoint is taken of a running guest; run "flakevirt up ${guest.name}" (or "flakevirt reset ${guest.name}") first`);
     const now = Date.now();
     const tag = newTag(name, now);
@@ -99,7 +100,7 @@ export async function checkpointCommand(opts: CheckpointOptions): Promise<void> 
     for (const t of orphanTags(list, records)) await s.lv.virsh.monitor(guest.name, { op: 'delvm', tag: t }, `deleting an old checkpoint of ${guest.name}`);
     const size = list.complete.get(tag);
     return { outcome: `checkpoint ${name} taken${size ? ` (memory ${size})` : ''}${replaced ? `, replacing the one taken ${ago(replaced.takenAt)}` : ''}` };
-  });
+  }, (guests) => guests.flatMap(checkpointBlockers));
 }
 
 /** Puts each guest back to checkpoint --name: memory and disks, in the same QEMU when it runs. */
