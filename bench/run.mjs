@@ -17,7 +17,8 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((a, x, i, all) => (
 const sizes = (args.sizes ?? '1,4,8').split(',').map(Number);
 const rounds = Number(args.rounds ?? 5);
 const boots = Number(args.boots ?? 3);
-const only = args.only ? args.only.split(',') : ['overlay', 'lease', 'reimage', 'fleet', 'read', 'everyday', 'multihost'];
+const only = args.only ? args.only.split(',') : ['overlay', 'lease', 'reimage', 'fleet', 'read', 'everyday', 'checkpoint', 'multihost'];
+const resetSizes = (args['reset-sizes'] ?? '256,1024,2048').split(',').map(Number);
 const fleetSizes = (args.fleet ?? '1,4,8').split(',').map(Number);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(0));
@@ -268,6 +269,68 @@ async function everydayBench() {
   }
 }
 
+// 5b. Checkpoint and reset: back to a known running state, against reimage and a cold boot, at
+// several memory sizes. Each ends when the guest's ssh answers again. A third of the guest's
+// memory holds random data (written to its RAM-backed root), as a guest in use would.
+async function checkpointBench() {
+  const dir = mkdtempSync('/var/tmp/flakevirt-bench-');
+  chmodSync(dir, 0o755);
+  execFileSync(TH, ['up', 'bench'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    const tiny = execFileSync(join(ROOT, 'scripts', 'tiny-guest.sh'), { encoding: 'utf8' }).trim();
+    const key = join(dir, 'key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    // Polls the guest's ssh port (a new connection every 100 ms) until it sends its banner.
+    const probe = join(dir, 'probe.mjs');
+    writeFileSync(probe, `import net from 'node:net';
+const ip = process.argv[2];
+for (const end = Date.now() + 120000; Date.now() < end;) {
+  const ok = await new Promise((r) => { const s = net.connect({ host: ip, port: 22 }); s.setTimeout(250, () => { s.destroy(); r(false); }); s.once('connect', () => s.setTimeout(5000)); s.once('data', () => { s.destroy(); r(true); }); s.once('error', () => r(false)); s.once('close', () => r(false)); });
+  if (ok) process.exit(0);
+  await new Promise((r) => setTimeout(r, 100));
+}
+process.exit(1);
+`);
+    const ssh = (ip, cmd) => inHost(['ssh', '-i', key, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `root@${ip}`, cmd]);
+    const timed = (f) => { const t = performance.now(); f(); return performance.now() - t; };
+    const must = (r, what) => { if (r.status !== 0) throw new Error(`bench: ${what}: ${r.stderr}`); return r; };
+    const cells = [];
+    for (const mib of resetSizes) {
+      const spec = join(dir, `reset-${mib}.yaml`);
+      const name = `rs-${mib}`;
+      writeFileSync(spec, `pool: ${dir}/pool\naccel: tcg\nsshKeyFiles: [${key}.pub]\nguests:\n  ${name}: { memory: ${mib}MiB, vcpus: 2, diskSize: 1GiB, image: ${tiny}/base.qcow2, kernel: ${tiny}/vmlinuz, initrd: ${tiny}/initrd.img, cmdline: "console=ttyS0 quiet", disks: { /dev/vdb: { size: 64MiB, format: qcow2 } } }\n`);
+      const up = must(inHost([process.execPath, CLI, 'up', '-f', spec, '--wait', 'ssh', '--timeout', '300']), 'up');
+      const ip = /\s(\d+\.\d+\.\d+\.\d+)\s/.exec(up.stdout)[1];
+      must(ssh(ip, `dd if=/dev/urandom of=/tmp/fill bs=1M count=${Math.floor(mib / 3)} 2>/dev/null; sync`), 'filling memory');
+      await settle();
+      let taken;
+      const take = timed(() => { taken = must(inHost([process.execPath, CLI, 'checkpoint', '-f', spec]), 'checkpoint'); });
+      const size = /memory ([\d.]+ \w+)/.exec(taken.stdout)?.[1] ?? '?';
+      const resets = [];
+      const resetsSsh = [];
+      for (let r = 0; r < rounds; r++) {
+        ssh(ip, 'dd if=/dev/urandom of=/dev/vdb bs=1M count=8 conv=fsync 2>/dev/null');
+        resets.push(timed(() => must(inHost([process.execPath, CLI, 'reset', '-f', spec]), 'reset')));
+        ssh(ip, 'dd if=/dev/urandom of=/dev/vdb bs=1M count=8 conv=fsync 2>/dev/null');
+        resetsSsh.push(timed(() => must(inHost([process.execPath, CLI, 'reset', '-f', spec, '--wait', 'ssh']), 'reset --wait ssh')));
+      }
+      // loadvm alone (the monitor command through virsh), for what dominates.
+      const tag = JSON.parse(inHost([process.execPath, CLI, 'checkpoints', '-f', spec, '--json']).stdout)[0].tag;
+      const load = median(Array.from({ length: 3 }, () => timed(() => must(inHost(['virsh', '-q', '-c', 'qemu:///system', 'qemu-monitor-command', '--hmp', name, `loadvm ${tag}`]), 'loadvm'))));
+      const reimage = timed(() => { must(inHost([process.execPath, CLI, 'reimage', '-f', spec, '--timeout', '300']), 'reimage'); must(inHost([process.execPath, probe, ip]), 'ssh after reimage'); });
+      const cold = timed(() => { must(inHost(['virsh', '-q', '-c', 'qemu:///system', 'destroy', name]), 'destroy'); must(inHost(['virsh', '-q', '-c', 'qemu:///system', 'start', name]), 'start'); must(inHost([process.execPath, probe, ip]), 'ssh after start'); });
+      cells.push({ mib, reset: median(resets), resetSsh: median(resetsSsh), take, size, load, reimage, cold });
+      inHost([process.execPath, CLI, 'down', '--all', '-f', spec]);
+    }
+    for (const c of cells) {
+      rows.push([`reset, ${c.mib} MiB guest (median of ${rounds}; memory state ${c.size})`, `${fmt(c.reset)} ms, to ssh ${fmt(c.resetSsh)} ms (loadvm ${fmt(c.load)} ms)`, `to ssh: reimage ${fmt(c.reimage)} ms, cold boot ${fmt(c.cold)} ms`, `to ssh ${(c.reimage / c.resetSsh).toFixed(1)}× faster than reimage, ${(c.cold / c.resetSsh).toFixed(1)}× than a cold boot; checkpoint ${fmt(c.take)} ms`]);
+    }
+  } finally {
+    spawnSync(TH, ['down', 'bench']);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // 6. Read path: whole-process time of `list` and `ips` (Node start-up included) vs `virsh list` + a virsh call per domain.
 async function readBench() {
   const env = { ...process.env, LIBVIRT_DEFAULT_URI: 'test:///default' };
@@ -333,6 +396,7 @@ else if (only.includes('lease')) rows.push(['lease detection / reimage', 'skippe
 if (process.getuid() === 0 && only.includes('fleet')) await fleetBench();
 if (process.getuid() === 0 && (only.includes('read') || only.includes('everyday'))) await everydayBench();
 if (only.includes('read')) await readBench();
+if (process.getuid() === 0 && only.includes('checkpoint')) await checkpointBench();
 if (process.getuid() === 0 && only.includes('multihost')) await multihostBench();
 
 const host = `${execFileSync('nproc').toString().trim()} cores, ${(Number(execFileSync('awk', ['/MemTotal/ {print $2}', '/proc/meminfo']).toString()) / 1048576).toFixed(0)} GiB, ${execFileSync('qemu-system-x86_64', ['--version']).toString().split('\n')[0]}`;

@@ -13,6 +13,7 @@ import type { SpecIssue } from './errors.js';
 import type { Guest } from './model.js';
 import { busOf } from './disks/bus.js';
 import type { CheckpointRecord } from './render/checkpoint-record.js';
+import { currentLease, type Lease } from './leases.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const TAG = /^fv-[a-z0-9-]{1,64}$/;
@@ -101,4 +102,16 @@ export function withCheckpoint(records: readonly CheckpointRecord[], r: Checkpoi
 export function orphanTags(list: SnapshotList, records: readonly CheckpointRecord[]): string[] {
   const kept = new Set(records.map((r) => r.tag));
   return [...new Set([...list.complete.keys(), ...list.partial])].filter((t) => isOurTag(t) && !kept.has(t));
+}
+
+/**
+ * The address a guest has after a reset to `rec`: the checkpoint's boot's lease, still valid in the
+ * network's lease table, or `expired` when dnsmasq no longer lists it for the guest's MAC (the guest
+ * keeps using it until its DHCP client renews; ips and the inventory go by the table).
+ */
+export function leaseAfterReset(rec: CheckpointRecord, leases: readonly Lease[], mac: string, now: number): { ip?: string; expired: boolean } {
+  const lease = currentLease(leases, mac, now);
+  const want = rec.boot?.lease;
+  if (lease && (!want || lease.ip === want)) return { ip: lease.ip, expired: false };
+  return { ...(want && { ip: want }), expired: true };
 }

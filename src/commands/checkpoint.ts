@@ -2,11 +2,10 @@
 // and the guest put back to it without a boot (src/checkpoint.ts says how and why this way).
 import { RefusedError, SpecError, ToolError, type SpecIssue } from '../errors.js';
 import type { Guest } from '../model.js';
-import { checkpointBlockers, checkpointNameIssues, monitorError, newTag, orphanTags, parseSnapshotList, withCheckpoint, DEFAULT_CHECKPOINT } from '../checkpoint.js';
+import { checkpointBlockers, checkpointNameIssues, leaseAfterReset, monitorError, newTag, orphanTags, parseSnapshotList, withCheckpoint, DEFAULT_CHECKPOINT } from '../checkpoint.js';
 import { CHECKPOINT_KEY, CHECKPOINT_NS, checkpointsXml, type CheckpointRecord } from '../render/checkpoint-record.js';
 import { BOOT_KEY, BOOT_NS, bootRecordXml } from '../render/boot-record.js';
 import { domainFacts, type DomainFacts } from '../ownership.js';
-import { currentLease } from '../leases.js';
 import { foreign } from '../plan.js';
 import { lockGuest } from '../adapters/lock.js';
 import { hostsFor, loadFleet, loadFleetIfAny, pickGuests, print, printJson, type GlobalOptions } from './context.js';
@@ -139,9 +138,8 @@ export async function resetCommand(opts: ResetOptions): Promise<void> {
       await s.lv.virsh.setLiveMetadata(guest.name, BOOT_NS, BOOT_KEY, bootRecordXml(rec.boot));
     }
     const net = await s.network(s.fleet!.network);
-    const lease = currentLease(await net.leases.read(), guest.mac, Math.floor(Date.now() / 1000));
-    const ip = lease?.ip ?? rec.boot?.lease;
-    if (!lease || (rec.boot?.lease && lease.ip !== rec.boot.lease)) {
+    const { ip, expired } = leaseAfterReset(rec, await net.leases.read(), guest.mac, Math.floor(Date.now() / 1000));
+    if (expired) {
       progress(`warning: the lease of ${rec.boot?.lease ?? 'its address'} from the checkpoint's boot has expired on ${net.name}: the guest keeps that address until its DHCP client renews, and ips/inventory leave it out until then; take checkpoints again within the network's lease time`);
     }
     if (opts.wait === 'ssh' && ip) {

@@ -168,6 +168,19 @@ guests:
     expect(r.status, r.stderr).toBe(0);
   });
 
+  it('SIGKILL while a reset loads: running reset again gives exactly the checkpoint', async () => {
+    const r0 = host!.flakevirt('reset', '-f', spec, 'cp-a', '--name', 'killed');
+    expect(r0.status, r0.stderr).toBe(0);
+    const at = state();
+    guestSh(scribble);
+    const child = host!.spawnFlakevirt('reset', '-f', spec, 'cp-a', '--name', 'killed');
+    await killWhen(child, /loading checkpoint killed/);
+    const r = host!.flakevirt('reset', '-f', spec, 'cp-a', '--name', 'killed', '--wait', 'ssh');
+    expect(r.status, r.stderr).toBe(0);
+    expect(host!.virsh('domstate', 'cp-a').trim()).toBe('running');
+    expect(state()).toMatchObject({ bootId: at.bootId, root: at.root, disk: at.disk });
+  });
+
   it('reimage drops the checkpoints (a new root cannot take the old memory), saying so', () => {
     const r = host!.flakevirt('reimage', '-f', spec, 'cp-a', '--timeout', '180');
     expect(r.status, r.stderr).toBe(0);

@@ -60,7 +60,7 @@ defaults: { memory: 384MiB, vcpus: 1, diskSize: 1GiB }
 guests:
   mh-x: { host: box1, ${boot}, disks: { /dev/vdb: { size: 32MiB }, /dev/nvme0n1: { size: 64MiB } } }
   mh-y: { ${boot} }
-  mh-z: { ${boot}, disks: { /dev/vdb: { size: 32MiB } } }
+  mh-z: { ${boot}, disks: { /dev/vdb: { size: 32MiB, format: qcow2 } } }
 `);
   });
   afterAll(() => {
@@ -146,6 +146,30 @@ guests:
     const s = ctl!.exec(['ssh', '-F', conf, remote, 'cat /sys/class/net/eth0/address']);
     expect(s.status, s.stderr).toBe(0);
     expect(s.stdout.trim()).toBe(macFor(remote));
+  });
+
+  it('checkpoint and reset of the guest on box2 go through that host\'s libvirt (qemu+ssh)', () => {
+    const remote = GUESTS.find((g) => placed[g] === 'box2')!; // mh-y or mh-z: both can have a checkpoint
+    const conf = join(ctl!.scratch, 'ssh.conf');
+    const sh = (cmd: string) => {
+      const r = ctl!.exec(['ssh', '-F', conf, remote, cmd]);
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.trim();
+    };
+    // Read before the checkpoint: the kernel makes the boot id at its first read.
+    const bootId = sh('cat /proc/sys/kernel/random/boot_id');
+    const c = fv('checkpoint', remote);
+    expect(c.status, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(new RegExp(`${remote}\\s+box2\\s+-\\s+checkpoint default taken`));
+    // The snapshot is in box2's own files, made by box2's QEMU.
+    expect(box2!.virsh('qemu-monitor-command', '--hmp', remote, 'info snapshots')).toMatch(/fv-default-/);
+    // A file in the guest's RAM-backed root (the user's home), written after the checkpoint: the reset takes it away.
+    sh('echo after > ~/fv-after-checkpoint');
+    const r = fv('reset', remote, '--wait', 'ssh');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`${remote}\\s+box2\\s+192\\.168\\.122\\.\\d+\\s+reset to checkpoint default`));
+    expect(sh('test -e ~/fv-after-checkpoint && echo there || echo gone')).toBe('gone');
+    expect(sh('cat /proc/sys/kernel/random/boot_id')).toBe(bootId);
   });
 
   it('reimage of a remote guest gives it a fresh root and lease and keeps its extra disk', () => {

@@ -1,7 +1,7 @@
 // Checkpoints, the pure part: names, tags, which guests can have one, QEMU's snapshot list, the
 // record in the domain's metadata (through the real XML reader), and what up/reimage drop.
 import { describe, expect, it } from 'vitest';
-import { checkpointBlockers, checkpointNameIssues, isOurTag, monitorCommand, monitorError, newTag, orphanTags, parseSnapshotList, withCheckpoint } from '../../src/checkpoint.js';
+import { checkpointBlockers, checkpointNameIssues, isOurTag, leaseAfterReset, monitorCommand, monitorError, newTag, orphanTags, parseSnapshotList, withCheckpoint } from '../../src/checkpoint.js';
 import { checkpointsXml, CHECKPOINT_NS, type CheckpointRecord } from '../../src/render/checkpoint-record.js';
 import { domainFacts } from '../../src/ownership.js';
 import { planReimage, planUp, type Desired } from '../../src/plan.js';
@@ -113,6 +113,24 @@ describe('the record in the domain metadata', () => {
     expect(ago(100, 105)).toBe('5 s ago');
     expect(ago(0, 600)).toBe('10 min ago');
     expect(ago(0, 4 * 3600)).toBe('4 h ago');
+  });
+});
+
+describe('the lease after a reset', () => {
+  const mac = '52:54:00:aa:bb:cc';
+  const rec: CheckpointRecord = { name: 'default', tag: 'fv-default-1', takenAt: 1000, fingerprint: 'f', boot: { startedAt: 900, before: new Map(), lease: '192.168.122.5' } };
+  it('is the checkpoint\'s boot\'s lease while dnsmasq still lists it', () => {
+    expect(leaseAfterReset(rec, [{ ip: '192.168.122.5', mac, expiry: 5000 }], mac, 2000)).toEqual({ ip: '192.168.122.5', expired: false });
+  });
+  it('is expired once its time is up, or when the MAC holds another address now (the guest still uses its old one)', () => {
+    expect(leaseAfterReset(rec, [{ ip: '192.168.122.5', mac, expiry: 1500 }], mac, 2000)).toEqual({ ip: '192.168.122.5', expired: true });
+    expect(leaseAfterReset(rec, [{ ip: '192.168.122.9', mac, expiry: 5000 }], mac, 2000)).toEqual({ ip: '192.168.122.5', expired: true });
+    expect(leaseAfterReset(rec, [], mac, 2000)).toEqual({ ip: '192.168.122.5', expired: true });
+  });
+  it('without a recorded lease takes what the table says', () => {
+    const { boot: _b, ...bare } = rec;
+    expect(leaseAfterReset(bare, [{ ip: '192.168.122.7', mac, expiry: 5000 }], mac, 2000)).toEqual({ ip: '192.168.122.7', expired: false });
+    expect(leaseAfterReset(bare, [], mac, 2000)).toEqual({ expired: true });
   });
 });
 

@@ -68,6 +68,23 @@ describe('flakevirt CLI', () => {
     expect(r.stdout).toMatch(/^all:\n  hosts: \{\}/);
   });
 
+  it('checkpoint and reset refuse a hostile --name with exit 2 before reading anything else', () => {
+    const spec = fixture('specs', 'valid', 'nix-only.yaml');
+    for (const name of ['a;quit', 'a quit', '-x', 'A', "a'b", 'a\nsavevm x', '$(id)', 'x'.repeat(33), '']) {
+      for (const cmd of ['checkpoint', 'reset']) {
+        const r = run([cmd, '-f', spec, `--name=${name}`]);
+        expect(r.status, `${cmd} --name ${JSON.stringify(name)}: ${r.stderr}`).toBe(2);
+        expect(r.stderr).toMatch(/--name: .* is not a checkpoint name: 1-32 of \[a-z0-9-\]/);
+      }
+    }
+  });
+
+  it('checkpoints lists none on a connection without flakevirt domains', () => {
+    const r = run(['checkpoints', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([]);
+  });
+
   it('prints a shell completion script', () => {
     const r = run(['completion']);
     expect(r.status).toBe(0);
