@@ -3,6 +3,7 @@ import type { Fleet, Guest, Host } from './model.js';
 import { diskRecords } from './disks/records.js';
 import { kindOf } from './host-kinds/kind.js';
 import { ansibleJumpArgs } from './render/jump.js';
+import { bootKindOf } from './boot-kinds/kind.js';
 
 export interface InventoryHost {
   name: string;
@@ -53,8 +54,7 @@ export function buildInventory(fleet: Fleet, hosts: InventoryHost[]): Inventory 
     }
     hostvars[h.name] = {
       ansible_host: h.ip,
-      // NixOS keeps python out of /usr/bin.
-      ...(h.guest.boot.kind === 'nix' && { ansible_python_interpreter: '/run/current-system/sw/bin/python3' }),
+      ...bootKindOf(h.guest.boot).inventoryVars,
     };
   }
   const key = fleet.sshKeyFiles[0]?.replace(/\.pub$/, '');

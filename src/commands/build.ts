@@ -3,6 +3,7 @@ import { SpecError, runExitCode } from '../errors.js';
 import { loadFleet, pickGuests, print, printJson, type GlobalOptions } from './context.js';
 import { buildImages, checkImages, CheckedOnly, configDir } from './build-images.js';
 import { ProgressView } from './progress-view.js';
+import { bootKindOf } from '../boot-kinds/kind.js';
 
 export interface BuildOptions extends GlobalOptions {
   guests?: string[];
@@ -13,7 +14,7 @@ export interface BuildOptions extends GlobalOptions {
 
 export async function buildCommand(opts: BuildOptions): Promise<void> {
   const { fleet, dir } = await loadFleet(opts);
-  const guests = pickGuests(fleet.guests, opts.guests).filter((g) => g.boot.kind === 'nix');
+  const guests = pickGuests(fleet.guests, opts.guests).filter((g) => bootKindOf(g.boot).nixBuilt);
   if (!guests.length) throw new SpecError([{ path: 'guests', message: 'no guest to build: every chosen guest has image: (a prebuilt base)' }], 'nothing to build');
   const view = new ProgressView(opts.json);
   await view.start();

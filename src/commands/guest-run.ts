@@ -11,6 +11,7 @@ import { Hosts, hostError, placeFleet } from './hosts.js';
 import { forEachGuest, printResults, type GuestResult, type Progress } from './runner.js';
 import { ProgressView } from './progress-view.js';
 import { formatSize } from '../spec/units.js';
+import { bootKindOf } from '../boot-kinds/kind.js';
 
 export interface GuestRunOptions extends GlobalOptions {
   guests?: string[];
@@ -54,7 +55,7 @@ export async function runPerGuest(
     const view = new ProgressView(opts.json);
     await view.start();
     for (const g of guests) view.for(g.name);
-    const buildable = guests.filter((g) => g.boot.kind === 'nix' && hosts.get(hostOf(g)).session);
+    const buildable = guests.filter((g) => bootKindOf(g.boot).nixBuilt && hosts.get(hostOf(g)).session);
     if (buildable.length) {
       const { buildImages } = await import('./build-images.js');
       const built = await buildImages(fleet, dir, buildable, (name) => view.for(name), { update: opts.update ?? false });

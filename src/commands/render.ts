@@ -8,6 +8,7 @@ import { factsFor } from '../render/state.js';
 import { readTemplate } from '../adapters/templates.js';
 import { kindOf } from '../host-kinds/kind.js';
 import { loadFleet, pickGuests, print, printJson, type GlobalOptions } from './context.js';
+import { bootKindOf } from '../boot-kinds/kind.js';
 
 export interface RenderOptions extends GlobalOptions {
   guest: string;
@@ -20,7 +21,7 @@ export async function renderCommand(opts: RenderOptions): Promise<void> {
   // The guest's pinned host, else the fleet's first (placement needs the hosts themselves).
   const host = fleet.hosts.find((h) => h.name === guest.host) ?? fleet.hosts[0]!;
   const facts = factsFor({ kvm: true, nativeNvme: opts.nvme === 'native' }, guest);
-  const base = guest.boot.kind === 'image' ? { path: guest.boot.image, id: guest.boot.image } : { path: '/nix/store/<built by flakevirt build>/nixos.qcow2', id: 'unbuilt' };
+  const base = bootKindOf(guest.boot).renderBase(guest.boot);
   const { xml } = desiredGuest({ fleet, guest, facts, base, paths: kindOf(host).paths(host, guest.name), templateText: await readTemplate(guest.template) });
   const files: Record<string, string> = { ...renderNix(fleet, guest), 'domain.xml': xml };
   if (opts.json) return printJson(files);

@@ -15,6 +15,7 @@ import { desiredGuest } from '../render/guest.js';
 import type { GuestPaths } from '../render/paths.js';
 import { factsFor, type BaseImage, type HostFacts, type HostInfo } from '../render/state.js';
 import type { Desired } from '../plan.js';
+import { bootKindOf } from '../boot-kinds/kind.js';
 
 export interface NetworkInfo {
   name: string;
@@ -107,17 +108,19 @@ export class Session {
 
   /** What is wrong with a prebuilt guest's base image (read only; Nix-built images are checked when built). */
   async imageIssues(guest: Guest): Promise<SpecIssue[]> {
-    if (guest.boot.kind !== 'image') return [];
-    return backingIssues(guest, guest.boot.image, await this.image(guest.boot.image));
+    const prebuilt = bootKindOf(guest.boot).image(guest.boot);
+    if (prebuilt === undefined) return [];
+    return backingIssues(guest, prebuilt, await this.image(prebuilt));
   }
 
   /** Everything `up`/`reimage` needs for a guest: rendered XML, base image (on the host), files. */
   async target(guest: Guest, report: Report): Promise<GuestTarget> {
     const fleet = this.fleet!;
     let image: BaseImage;
-    if (guest.boot.kind === 'image') {
-      const st = await stat(guest.boot.image);
-      image = { path: guest.boot.image, id: `file:${guest.boot.image}:${st.size}:${Math.floor(st.mtimeMs)}` };
+    const prebuilt = bootKindOf(guest.boot).image(guest.boot);
+    if (prebuilt !== undefined) {
+      const st = await stat(prebuilt);
+      image = { path: prebuilt, id: `file:${prebuilt}:${st.size}:${Math.floor(st.mtimeMs)}` };
     } else {
       const built = this.built.get(guest.name);
       if (!built) throw new Error(`internal: ${guest.name} was not built`);

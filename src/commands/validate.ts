@@ -1,6 +1,7 @@
 // flakevirt validate: checks the spec and says what it describes.
 import { formatSize } from '../spec/units.js';
 import { loadFleet, print, printJson, type GlobalOptions } from './context.js';
+import { bootKindOf } from '../boot-kinds/kind.js';
 
 export async function validateCommand(opts: GlobalOptions): Promise<void> {
   const { fleet, warnings } = await loadFleet(opts);
@@ -8,6 +9,6 @@ export async function validateCommand(opts: GlobalOptions): Promise<void> {
   print(`${fleet.specPath}: valid, ${fleet.guests.length} guest${fleet.guests.length === 1 ? '' : 's'} on ${fleet.hosts.length === 1 ? `${fleet.hosts[0]!.connect}` : `${fleet.hosts.length} hosts (${fleet.hosts.map((h) => h.name).join(', ')})`}`);
   for (const g of fleet.guests) {
     const disks = g.disks.map((d) => `${d.name} ${formatSize(d.sizeBytes)}${d.mountPoint ? ` → ${d.mountPoint}` : ''}`).join(', ');
-    print(`  ${g.name}: ${g.host ? `on ${g.host}, ` : ''}${g.vcpus} vCPU, ${formatSize(g.memoryBytes)}, ${g.boot.kind === 'nix' ? 'Nix-built image' : `image ${g.boot.image}`}${disks ? `; disks: ${disks}` : ''}`);
+    print(`  ${g.name}: ${g.host ? `on ${g.host}, ` : ''}${g.vcpus} vCPU, ${formatSize(g.memoryBytes)}, ${bootKindOf(g.boot).describe(g.boot)}${disks ? `; disks: ${disks}` : ''}`);
   }
 }

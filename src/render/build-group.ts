@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Fleet, Guest } from '../model.js';
 import { renderNix } from './nix.js';
+import { bootKindOf } from '../boot-kinds/kind.js';
 
 export interface BuildGroup {
   key: string;
@@ -19,7 +20,7 @@ export function buildKey(fleet: Fleet, guest: Guest): string {
 /** Groups the Nix-built guests; guests in a group are sorted by name, groups by their builder. */
 export function buildGroups(fleet: Fleet, guests: Guest[]): BuildGroup[] {
   const by = new Map<string, Guest[]>();
-  for (const g of guests.filter((x) => x.boot.kind === 'nix').sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  for (const g of guests.filter((x) => bootKindOf(x.boot).nixBuilt).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const k = buildKey(fleet, g);
     by.set(k, [...(by.get(k) ?? []), g]);
   }

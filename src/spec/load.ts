@@ -11,6 +11,7 @@ import { SSH_PUBLIC_KEY } from './ssh-key.js';
 import { connectIssues } from '../hosts.js';
 import { packagePath } from '../package-root.js';
 import { cacheDir, checkOwnDir, privateDir, writeOwnFile } from '../adapters/private-dir.js';
+import { bootKindOf } from '../boot-kinds/kind.js';
 
 export { SPEC_FILE, findSpec } from './find.js';
 
@@ -155,7 +156,8 @@ async function checkReferencedFiles(fleet: Fleet, path: string): Promise<void> {
   };
   const found = await Promise.all(fleet.guests.flatMap((g) => {
     const files: Array<[string, string | undefined]> = [];
-    if (g.boot.kind === 'image') files.push(['image', g.boot.image]);
+    const image = bootKindOf(g.boot).image(g.boot);
+    if (image !== undefined) files.push(['image', image]);
     files.push(['kernel', g.boot.kernel], ['initrd', g.boot.initrd]);
     if (!BUILTIN_TEMPLATES.includes(g.template)) files.push(['template', g.template]);
     return files.flatMap(([field, file]) => (file === undefined ? [] : [check(field, file).then((problem) => (problem ? [{ path: `guests.${g.name}.${field}`, message: problem }] : []))]));

@@ -1,0 +1,14 @@
+// A guest that boots a prebuilt image the spec names (`image:`): flakevirt puts a qcow2 overlay on it.
+import type { Boot } from '../model.js';
+import type { BootKind } from './kind.js';
+
+type ImageBoot = Extract<Boot, { kind: 'image' }>;
+
+export const image: BootKind<ImageBoot> = {
+  name: 'image',
+  nixBuilt: false,
+  image: (b) => b.image,
+  describe: (b) => `image ${b.image}`,
+  inventoryVars: {},
+  renderBase: (b) => ({ path: b.image, id: b.image }),
+};

@@ -1,0 +1,32 @@
+// What a kind of boot is to flakevirt: everything that differs between a guest that boots a
+// prebuilt image and one whose image flakevirt builds through Nix, behind one interface, one module
+// per kind (image.ts, nix.ts). The kind is decided once, when the spec is normalized
+// (spec/normalize.ts); code that depends on it asks bootKindOf(guest.boot) and never the kind's name.
+// Adding a kind (issue 23's imageless guests): a module implementing BootKind, its member of the
+// Boot union (model.ts) and its line in bootKindOf. Pure.
+import type { Boot } from '../model.js';
+import type { BaseImage } from '../render/state.js';
+import { image } from './image.js';
+import { nix } from './nix.js';
+
+export interface BootKind<B extends Boot = Boot> {
+  readonly name: B['kind'];
+  /** flakevirt builds the guest's image through Nix (`build`, up's build step, build groups). */
+  readonly nixBuilt: boolean;
+  /** The prebuilt image the spec names, when there is one: checked when the spec is loaded, and before up. */
+  image(b: B): string | undefined;
+  /** How `validate` names what the guest boots. */
+  describe(b: B): string;
+  /** Ansible host variables a guest of this kind needs. */
+  readonly inventoryVars: Readonly<Record<string, string>>;
+  /** The base `render` shows, without building anything. */
+  renderBase(b: B): BaseImage;
+}
+
+type KindFor<K extends Boot['kind']> = BootKind<Extract<Boot, { kind: K }>>;
+const KINDS: { [K in Boot['kind']]: KindFor<K> } = { image, nix };
+
+/** The kind of a guest's boot. */
+export function bootKindOf<B extends Boot>(b: B): BootKind<B> {
+  return KINDS[b.kind] as unknown as BootKind<B>;
+}
