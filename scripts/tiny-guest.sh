@@ -5,6 +5,7 @@
 #                        rules; its /init runs udev, lists the block devices (with their queue limits)
 #                        and their /dev/disk/by-id and /dev/flakevirt links, then gets a DHCP lease
 #   <cache>/base.qcow2   an empty 1 GiB qcow2 to serve as the root disk's base image
+#   <cache>/config       the kernel's build configuration, as Debian ships it (test data)
 # The guest also runs dropbear (an ssh server) when the kernel command line carries
 # fv.user=NAME and fv.sshkey=BASE64 (an authorized_keys line, base64-encoded): root and NAME
 # then accept that key.
@@ -15,7 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" = 0 ]; then default_cache=/var/cache/flakevirt/tiny-guest; else default_cache="${XDG_CACHE_HOME:-$HOME/.cache}/flakevirt/tiny-guest"; fi
 cache="${FLAKEVIRT_TINY_CACHE:-$default_cache}"
-stamp="$cache/.complete-v8"
+stamp="$cache/.complete-v9"
 if [ -f "$stamp" ] && [ "${FLAKEVIRT_TINY_REBUILD:-}" != 1 ]; then echo "$cache"; exit 0; fi
 
 work=$(mktemp -d)
@@ -74,9 +75,10 @@ chmod +x root/init root/usr/share/udhcpc/default.script
 mkdir -p "$cache"
 cp kernel/boot/vmlinuz-"$kver" "$cache/vmlinuz.tmp" && mv "$cache/vmlinuz.tmp" "$cache/vmlinuz"
 mv initrd.img "$cache/initrd.img"
+cp kernel/boot/config-"$kver" "$cache/config.tmp" && mv "$cache/config.tmp" "$cache/config"
 [ -f "$cache/base.qcow2" ] || { qemu-img create -q -f qcow2 "$cache/base.qcow2.tmp" 1G && mv "$cache/base.qcow2.tmp" "$cache/base.qcow2"; }
 # qemu runs as libvirt's DAC user: everything here must be world-readable, every directory traversable.
-chmod 0755 "$cache"; chmod 0644 "$cache"/vmlinuz "$cache"/initrd.img "$cache"/base.qcow2
+chmod 0755 "$cache"; chmod 0644 "$cache"/vmlinuz "$cache"/initrd.img "$cache"/base.qcow2 "$cache"/config
 echo "$kver" > "$cache/kernel-version"
 rm -f "$cache"/.complete-*
 touch "$stamp"

@@ -63,6 +63,25 @@ export interface DomainInterface {
   raw?: XmlNode;
 }
 
+/**
+ * A <filesystem> shared with the guest. flakevirt writes virtiofs shares (imageless guests: the
+ * Nix store and /lib/modules, with the tags nixos-flake's imageless backend mounts by).
+ */
+export interface DomainFilesystem {
+  /** <driver type>: "virtiofs". */
+  driver: string;
+  /** <driver queue>: the virtqueue size. */
+  queue?: number;
+  /** <binary path>: the virtiofsd libvirt runs (libvirt finds one itself without it). */
+  binary?: string;
+  /** <source dir> on the host. */
+  source: string;
+  /** <target dir>: the mount tag the guest mounts it by. */
+  tag: string;
+  readonly: boolean;
+  raw?: XmlNode;
+}
+
 export interface DomainSerial {
   type: string;
   targetPort?: number;
@@ -102,7 +121,9 @@ export interface Domain {
   /** The SMBIOS OEM strings (<sysinfo type='smbios'><oemStrings><entry>). */
   oemStrings?: string[];
   cpu?: DomainCpu;
-  devices: { disks: DomainDisk[]; controllers: DomainController[]; interfaces: DomainInterface[]; serials: DomainSerial[] };
+  /** <memoryBacking>: virtiofs needs memory QEMU can share with virtiofsd (source memfd, access shared). */
+  memoryBacking?: { source?: string; access?: string; raw?: XmlNode };
+  devices: { disks: DomainDisk[]; controllers: DomainController[]; interfaces: DomainInterface[]; serials: DomainSerial[]; filesystems: DomainFilesystem[] };
   /** <qemu:commandline> arguments. */
   qemuArgs: string[];
   /** The parsed <domain> element as read (the template's other elements, in their order). */
@@ -226,6 +247,7 @@ export function parseDomain(xml: string): Domain | undefined {
   const devices = child(d, 'devices');
   const metadata = child(d, 'metadata');
   const cpu = child(d, 'cpu');
+  const memoryBacking = child(d, 'memoryBacking');
   const guest = parseGuestMetadata(metadata);
   const boot = parseBoot(metadata);
   const checkpoints = parseCheckpoints(metadata);
@@ -246,7 +268,12 @@ export function parseDomain(xml: string): Domain | undefined {
     },
     ...(smbios && { oemStrings: children(child(smbios, 'oemStrings'), 'entry').map((e) => text(e) ?? '') }),
     ...(cpu && { cpu: { ...opt('mode', attr(cpu, 'mode')), ...opt('check', attr(cpu, 'check')), ...opt('migratable', attr(cpu, 'migratable')), raw: cpu } }),
+    ...(memoryBacking && { memoryBacking: { ...opt('source', attr(child(memoryBacking, 'source'), 'type')), ...opt('access', attr(child(memoryBacking, 'access'), 'mode')), raw: memoryBacking } }),
     devices: {
+      filesystems: children(devices, 'filesystem').map((f) => ({
+        driver: attr(child(f, 'driver'), 'type') ?? '', ...opt('queue', num(attr(child(f, 'driver'), 'queue'))), ...opt('binary', attr(child(f, 'binary'), 'path')),
+        source: attr(child(f, 'source'), 'dir') ?? '', tag: attr(child(f, 'target'), 'dir') ?? '', readonly: child(f, 'readonly') !== undefined, raw: f,
+      })),
       disks: children(devices, 'disk').map(parseDisk),
       controllers: children(devices, 'controller').map((c) => ({ type: attr(c, 'type') ?? '', ...opt('index', num(attr(c, 'index'))), ...opt('model', attr(c, 'model')), ...opt('serial', text(c, 'serial')), raw: c })),
       interfaces: children(devices, 'interface').map((i) => {
@@ -350,6 +377,18 @@ function serialNode(s: DomainSerial): XmlNode {
   return n;
 }
 
+function filesystemNode(f: DomainFilesystem): XmlNode {
+  if (f.raw) return f.raw;
+  return {
+    ...attrs({ type: 'mount', accessmode: 'passthrough' }),
+    driver: attrs({ type: f.driver, queue: f.queue }),
+    ...(f.binary !== undefined && { binary: attrs({ path: f.binary }) }),
+    source: attrs({ dir: f.source }),
+    target: attrs({ dir: f.tag }),
+    ...(f.readonly && { readonly: '' }),
+  };
+}
+
 function metadataNode(d: Domain): XmlNode | undefined {
   const raw = { ...(child(d.raw, 'metadata') ?? {}) };
   delete raw['#text'];
@@ -387,6 +426,10 @@ export function buildDomain(d: Domain): string {
   n.os = os;
   set(n, 'sysinfo', d.oemStrings ? [{ ...attrs({ type: 'smbios' }), oemStrings: { entry: d.oemStrings.map((e) => textNode(e)) } }] : undefined);
   set(n, 'cpu', d.cpu ? (d.cpu.raw ?? attrs({ mode: d.cpu.mode, check: d.cpu.check, migratable: d.cpu.migratable })) : undefined);
+  set(n, 'memoryBacking', d.memoryBacking ? (d.memoryBacking.raw ?? {
+    ...(d.memoryBacking.source && { source: attrs({ type: d.memoryBacking.source }) }),
+    ...(d.memoryBacking.access && { access: attrs({ mode: d.memoryBacking.access }) }),
+  }) : undefined);
 
   const devices: XmlNode = { ...(child(d.raw, 'devices') ?? {}) };
   const lists: Array<[string, XmlNode[]]> = [
@@ -394,6 +437,7 @@ export function buildDomain(d: Domain): string {
     ['controller', d.devices.controllers.map(controllerNode)],
     ['interface', d.devices.interfaces.map(interfaceNode)],
     ['serial', d.devices.serials.map(serialNode)],
+    ['filesystem', d.devices.filesystems.map(filesystemNode)],
   ];
   for (const [k, list] of lists) set(devices, k, list.length ? list : undefined);
   n.devices = devices;
