@@ -46,4 +46,9 @@ if ! command -v /usr/sbin/sshd >/dev/null; then
   apt-get install -y -qq --no-install-recommends openssh-server >/dev/null || { [ -n "$guard" ] && rm -f /usr/sbin/policy-rc.d; exit 1; }
   [ -n "$guard" ] && rm -f /usr/sbin/policy-rc.d
 fi
-echo "install-host-packages: $(virsh --version 2>/dev/null | sed 's/^/libvirt /'), $(qemu-system-x86_64 --version | sed -n 1p)"
+# virtiofsd, for imageless guests (issue 23): the distribution's package where it has one, else
+# scripts/install-virtiofsd.sh (Debian bookworm has none). Not fatal: without it the virtiofs e2e
+# test is skipped, saying why.
+if apt-cache show virtiofsd >/dev/null 2>&1; then apt-get install -y -qq --no-install-recommends virtiofsd >/dev/null || true; fi
+virtiofsd=$(bash "$(dirname "$0")/install-virtiofsd.sh" 2>/dev/null) || virtiofsd="none (imageless guests and their test need one)"
+echo "install-host-packages: $(virsh --version 2>/dev/null | sed 's/^/libvirt /'), $(qemu-system-x86_64 --version | sed -n 1p), virtiofsd $virtiofsd"

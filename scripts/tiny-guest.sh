@@ -16,7 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" = 0 ]; then default_cache=/var/cache/flakevirt/tiny-guest; else default_cache="${XDG_CACHE_HOME:-$HOME/.cache}/flakevirt/tiny-guest"; fi
 cache="${FLAKEVIRT_TINY_CACHE:-$default_cache}"
-stamp="$cache/.complete-v9"
+stamp="$cache/.complete-v10"
 if [ -f "$stamp" ] && [ "${FLAKEVIRT_TINY_REBUILD:-}" != 1 ]; then echo "$cache"; exit 0; fi
 
 work=$(mktemp -d)
