@@ -26,7 +26,12 @@ fi
 [ "$(id -u)" = 0 ] || { echo "install-virtiofsd: run as root (it writes $root and $wrapper)" >&2; exit 1; }
 
 # The host's Debian mirror (deb822 or one-line sources), with the suite trixie.
-mirror=$(sed -n 's/^URIs:[[:space:]]*\(\S*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | grep -v security | head -n1)
+mirror=""
+if [ -r /etc/apt/sources.list.d/debian.sources ]; then
+  while read -r key value _; do
+    if [ "$key" = URIs: ] && [ -z "$mirror" ] && [[ "$value" != *security* ]]; then mirror=$value; fi
+  done < /etc/apt/sources.list.d/debian.sources
+fi
 [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; exit } }' /etc/apt/sources.list 2>/dev/null)
 [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
 
