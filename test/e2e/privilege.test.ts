@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { attackerSkipReason, localUser, type LocalUser } from '../helpers/attacker.js';
 import { hasCommand } from '../helpers/tools.js';
@@ -87,6 +88,36 @@ describe.skipIf(skip)('what an unprivileged user can write does not steer root-r
       expect(r.stderr).toMatch(/no spec cache: .*spec-cache belongs to uid/);
     } finally {
       chownSync(cacheDir, owner.uid, owner.gid);
+      rmSync(file, { force: true });
+    }
+  });
+
+  it('the cache areas (host facts, image info, QEMU properties, domain facts, live network) are root\'s own, and one handed to the user is not believed', async () => {
+    const { areaDir, cachedJson } = await import('../../src/adapters/file-cache.js');
+    for (const area of ['host-facts', 'image-info', 'qemu-props', 'domain-facts', 'live-network']) {
+      const dir = areaDir(area)!;
+      expect(dir, area).toBeDefined();
+      expect(statSync(dir).uid).toBe(0);
+      expect(statSync(dir).mode & 0o777, area).toBe(0o700);
+      expect(mallory.run(['sh', '-c', 'echo x > "$1/planted.json"', 'sh', dir]).status, area).not.toBe(0);
+    }
+    // Given the live network's area, the user plants another bridge for root's key: not read.
+    const key = `priv-test-${Math.random().toString(36).slice(2)}`;
+    const right = { bridge: 'virbr0' };
+    expect(await cachedJson('live-network', key, async () => right)).toEqual(right);
+    const dir = areaDir('live-network')!;
+    const file = join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.json`);
+    expect(existsSync(file)).toBe(true);
+    writeFileSync(join(root, 'planted-net.json'), JSON.stringify({ key, value: { bridge: 'evil0' } }));
+    const owner = statSync(dir);
+    chownSync(dir, mallory.uid, mallory.gid);
+    try {
+      expect(mallory.run(['sh', '-c', 'rm -f "$1" && cp "$2" "$1"', 'sh', file, join(root, 'planted-net.json')]).status).toBe(0);
+      let computed = false;
+      expect(await cachedJson('live-network', key, async () => { computed = true; return right; })).toEqual(right);
+      expect(computed).toBe(true);
+    } finally {
+      chownSync(dir, owner.uid, owner.gid);
       rmSync(file, { force: true });
     }
   });
