@@ -126,7 +126,7 @@ export async function resetCommand(opts: ResetOptions): Promise<void> {
         if (live && state !== 'paused') await s.lv.virsh.resume(guest.name);
         if (!live) await s.lv.destroy(guest.name);
         const rest = (facts.checkpoints ?? []).filter((c) => c !== rec);
-        await s.lv.virsh.setMetadata(guest.name, CHECKPOINT_NS, CHECKPOINT_KEY, rest.length ? checkpointsXml(rest) : undefined, { live: live || false });
+        await s.lv.virsh.setMetadata(guest.name, CHECKPOINT_NS, CHECKPOINT_KEY, rest.length ? checkpointsXml(rest) : undefined, { live });
         throw new ToolError({ message: `${guest.name}: checkpoint ${name} is gone from its disks (QEMU: ${err}); nothing was restored and the guest is as it was. Take a new one with "flakevirt checkpoint ${guest.name}${name === DEFAULT_CHECKPOINT ? '' : ` --name ${name}`}"`, command: tagCommand(guest.name, 'loadvm', rec.tag) });
       }
       throw new ToolError({ message: `${guest.name}: loading checkpoint ${name} failed part-way (QEMU: ${err}); its disks may be at the checkpoint and its memory not. Run "flakevirt reimage ${guest.name}"`, command: tagCommand(guest.name, 'loadvm', rec.tag) });

@@ -169,27 +169,26 @@ function parseGuestMetadata(metadata: XmlNode | undefined): GuestMetadata | unde
   return { spec: get('spec'), fingerprint: get('fingerprint'), dir: get('dir'), base: get('base'), state };
 }
 
-function parseBoot(metadata: XmlNode | undefined): BootRecord | undefined {
-  const found = inNamespace(metadata, 'boot', BOOT_NS);
-  if (!found) return undefined;
+/** The named attributes of a node, decoded, keyed as the record parsers take them ("@_name"). */
+function attrsOf(n: XmlNode, names: readonly string[]): Record<string, unknown> {
   const a: Record<string, unknown> = {};
-  for (const k of ['started', 'before', 'lease']) {
-    const v = attr(found.value, k);
+  for (const k of names) {
+    const v = attr(n, k);
     if (v !== undefined) a[`@_${k}`] = v;
   }
-  return parseBootRecord(a);
+  return a;
+}
+
+function parseBoot(metadata: XmlNode | undefined): BootRecord | undefined {
+  const found = inNamespace(metadata, 'boot', BOOT_NS);
+  return found ? parseBootRecord(attrsOf(found.value, ['started', 'before', 'lease'])) : undefined;
 }
 
 function parseCheckpoints(metadata: XmlNode | undefined): CheckpointRecord[] | undefined {
   const found = inNamespace(metadata, 'checkpoints', CHECKPOINT_NS);
   if (!found) return undefined;
   const list = children(found.value, `${found.prefix}checkpoint`).flatMap((c) => {
-    const a: Record<string, unknown> = {};
-    for (const k of ['name', 'tag', 'taken', 'fingerprint', 'started', 'before', 'lease']) {
-      const v = attr(c, k);
-      if (v !== undefined) a[`@_${k}`] = v;
-    }
-    const r = parseCheckpointRecord(a);
+    const r = parseCheckpointRecord(attrsOf(c, ['name', 'tag', 'taken', 'fingerprint', 'started', 'before', 'lease']));
     return r ? [r] : [];
   });
   return list.length ? list : undefined;

@@ -17,10 +17,15 @@ export interface BootRecord {
   lease?: string;
 }
 
+/** A record's attributes (` started="…" before="…" lease="…"`), escaped: the `<boot>` element's, and a checkpoint's. */
+export function bootRecordAttrs(r: BootRecord): string {
+  const before = [...r.before].map(([ip, expiry]) => `${ip}=${expiry}`).join(' ');
+  return ` started="${x(r.startedAt)}" before="${x(before)}"${r.lease ? ` lease="${x(r.lease)}"` : ''}`;
+}
+
 /** The `<boot>` element for `virsh metadata --set` (namespace and prefix come from --uri/--key). */
 export function bootRecordXml(r: BootRecord): string {
-  const before = [...r.before].map(([ip, expiry]) => `${ip}=${expiry}`).join(' ');
-  return `<boot started="${x(r.startedAt)}" before="${x(before)}"${r.lease ? ` lease="${x(r.lease)}"` : ''}/>`;
+  return `<boot${bootRecordAttrs(r)}/>`;
 }
 
 /** Reads a record back from the attributes of the parsed `<boot>` element; undefined when malformed. */

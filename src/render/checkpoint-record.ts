@@ -3,7 +3,7 @@
 // `up` defines a changed guest from scratch). The checkpoints themselves are internal snapshots in
 // the guest's qcow2 files, made and loaded inside the running QEMU (see src/checkpoint.ts).
 import { xmlEscape as x } from '../escape/xml.js';
-import { parseBootRecord, type BootRecord } from './boot-record.js';
+import { bootRecordAttrs, parseBootRecord, type BootRecord } from './boot-record.js';
 
 export const CHECKPOINT_NS = 'http://flakevirt.dev/xmlns/checkpoints/1';
 export const CHECKPOINT_KEY = 'fvckpt';
@@ -23,11 +23,7 @@ export interface CheckpointRecord {
 
 /** The `<checkpoints>` element for `virsh metadata --set` (namespace and prefix come from --uri/--key). */
 export function checkpointsXml(records: readonly CheckpointRecord[]): string {
-  const one = (r: CheckpointRecord) => {
-    const b = r.boot;
-    const boot = b ? ` started="${x(b.startedAt)}" before="${x([...b.before].map(([ip, e]) => `${ip}=${e}`).join(' '))}"${b.lease ? ` lease="${x(b.lease)}"` : ''}` : '';
-    return `<checkpoint name="${x(r.name)}" tag="${x(r.tag)}" taken="${x(r.takenAt)}" fingerprint="${x(r.fingerprint)}"${boot}/>`;
-  };
+  const one = (r: CheckpointRecord) => `<checkpoint name="${x(r.name)}" tag="${x(r.tag)}" taken="${x(r.takenAt)}" fingerprint="${x(r.fingerprint)}"${r.boot ? bootRecordAttrs(r.boot) : ''}/>`;
   return `<checkpoints>${records.map(one).join('')}</checkpoints>`;
 }
 

@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
-import { e2eSkipReason, TestHost, tinyGuest } from '../helpers/testhost.js';
+import { e2eSkipReason, killWhen, TestHost, tinyGuest } from '../helpers/testhost.js';
 import { hasCommand } from '../helpers/tools.js';
 
 const skip = e2eSkipReason() ?? (hasCommand('ssh') && hasCommand('ansible') ? undefined : 'openssh-client and ansible-core are needed');
@@ -29,18 +28,6 @@ const state = () => ({ bootId: guestSh('cat /proc/sys/kernel/random/boot_id'), u
 const monitor = (cmd: string) => host!.virsh('qemu-monitor-command', '--hmp', 'cp-a', cmd);
 const ourTags = () => [...monitor('info snapshots').matchAll(/\b(fv-[a-z0-9-]+)\b/g)].map((m) => m[1]!).sort();
 const checkpoints = () => JSON.parse(host!.flakevirt('checkpoints', '-f', spec, '--json').stdout) as Array<{ guest: string; name: string; tag: string }>;
-
-/** Resolves when the child's stderr shows `pattern`; the whole group is then killed with SIGKILL. */
-function killWhen(child: ChildProcess, pattern: RegExp): Promise<void> {
-  return new Promise((resolve) => {
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (pattern.test(err)) try { process.kill(-child.pid!, 'SIGKILL'); } catch { child.kill('SIGKILL'); }
-    });
-    child.on('exit', () => resolve());
-  });
-}
 
 describe.skipIf(skip)('checkpoint and reset on a real guest', () => {
   beforeAll(() => {

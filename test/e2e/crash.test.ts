@@ -5,28 +5,12 @@ import { readdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
-import { e2eSkipReason, finish, TestHost, tinyGuest } from '../helpers/testhost.js';
+import { e2eSkipReason, finish, killWhen, TestHost, tinyGuest } from '../helpers/testhost.js';
 
 const skip = e2eSkipReason();
 const host = skip ? undefined : new TestHost('crash');
 let spec = '';
 let pool = '';
-
-/** Resolves when the child's stderr shows `pattern`; the child is then killed with SIGKILL. */
-function killWhen(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolve) => {
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (pattern.test(err)) {
-        // The real flakevirt is the node process inside the namespaces: kill the whole group.
-        try { process.kill(-child.pid!, 'SIGKILL'); } catch { child.kill('SIGKILL'); }
-      }
-    });
-    child.on('exit', () => resolve(err));
-  });
-}
 
 describe.skipIf(skip)('crash safety and concurrency', () => {
   beforeAll(() => {

@@ -107,3 +107,18 @@ export function finish(child: ChildProcess): Promise<RunResult> {
     child.on('exit', (status) => resolve({ status, stdout, stderr, ms: Date.now() - t }));
   });
 }
+
+/** Resolves when the child's stderr shows `pattern`; the child is then killed with SIGKILL. */
+export function killWhen(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve) => {
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (pattern.test(err)) {
+        // The real flakevirt is the node process inside the namespaces: kill the whole group.
+        try { process.kill(-child.pid!, 'SIGKILL'); } catch { child.kill('SIGKILL'); }
+      }
+    });
+    child.on('exit', () => resolve(err));
+  });
+}
