@@ -67,14 +67,23 @@ export interface Mount {
   autoFormat: boolean;
 }
 
-/** Direct kernel boot (either kind of image may use it). */
+/**
+ * The kernel an imageless guest boots: a kernel build tree (its bzImage, its .config, and modules
+ * flakevirt installs from it with `make modules_install`), or a bzImage with the directory that
+ * holds its modules (`<modules>/<release>/modules.dep`, like /lib/modules), and optionally its .config.
+ */
+export type KernelSource =
+  | { tree: string }
+  | { bzImage: string; modules: string; config?: string };
+
+/** Direct kernel boot (image guests may use it; imageless guests boot their own kernel). */
 export interface DirectBoot {
   kernel?: string;
   initrd?: string;
   cmdline?: string;
 }
 
-export type Boot = ({ kind: 'nix' } | { kind: 'image'; image: string }) & DirectBoot;
+export type Boot = ({ kind: 'nix' } | { kind: 'image'; image: string } | { kind: 'imageless'; source: KernelSource }) & DirectBoot;
 
 export interface Guest {
   name: string;

@@ -9,6 +9,8 @@ export interface PlacementGuest {
   vcpus: number;
   /** Pinned by the spec. */
   host?: string;
+  /** An imageless guest: it runs only on a host that runs them (one on this machine, where its closure and kernel are). */
+  imageless?: boolean;
 }
 
 export interface PlacementHost {
@@ -17,6 +19,17 @@ export interface PlacementHost {
   memoryBytes?: number;
   /** Declared vCPU limit; undefined = no limit. */
   vcpus?: number;
+  /** It runs imageless guests (a libvirtd on this machine). */
+  runsImageless?: boolean;
+}
+
+/**
+ * Why an imageless guest cannot go to a remote host: the domain names this machine's /nix/store
+ * (the closure) and the kernel's files here; copying them to another host (nix copy, the modules
+ * through the storage API) is not built yet.
+ */
+function imagelessMessage(guest: string, host?: string): string {
+  return `${guest} is imageless: it boots a closure in this machine's /nix/store and a kernel from this machine's files, so it runs only on a libvirt host on this machine${host ? `, not on ${host}` : ''}; pin it to a local host, or give it a Nix-built image (remove imageless:)`;
 }
 
 /**
@@ -62,6 +75,8 @@ export function place({ guests, hosts, existing, recorded }: PlacementInput): Pl
     const there = existing.get(g.name);
     if (there !== undefined && g.host !== undefined && there !== g.host) {
       issues.push({ path: `guests.${g.name}.host`, message: `${g.name} exists on host ${there} but the spec pins it to ${g.host}; flakevirt does not move guests: run "flakevirt down ${g.name}" first (its extra disks go with it), or pin it to ${there}` });
+    } else if (g.imageless && g.host !== undefined && hosts.some((h) => h.name === g.host && !h.runsImageless)) {
+      issues.push({ path: `guests.${g.name}.host`, message: imagelessMessage(g.name, g.host) });
     } else if (there !== undefined) assign(g, there, 'exists there');
     else if (g.host !== undefined) assign(g, g.host, 'pinned');
     else if (recorded.has(g.name) && names.has(recorded.get(g.name)!)) assign(g, recorded.get(g.name)!, 'placed before');
@@ -79,6 +94,7 @@ export function place({ guests, hosts, existing, recorded }: PlacementInput): Pl
   for (const g of open) {
     let best: PlacementHost | undefined;
     for (const h of hosts) {
+      if (g.imageless && !h.runsImageless) continue;
       const f = free(h);
       if (f.memory < g.memoryBytes || f.vcpus < g.vcpus) continue;
       if (!best) best = h;
@@ -95,7 +111,9 @@ export function place({ guests, hosts, existing, recorded }: PlacementInput): Pl
     used.get(best.name)!.memory += g.memoryBytes;
     used.get(best.name)!.vcpus += g.vcpus;
   }
-  for (const g of unplaced) issues.push({ path: `guests.${g.name}`, message: `${g.name} (${formatSize(g.memoryBytes)}, ${g.vcpus} vCPUs) fits on no host; lower its memory or vcpus, raise a host's memory:/vcpus:, or add a host` });
+  for (const g of unplaced) {
+    issues.push({ path: `guests.${g.name}`, message: g.imageless && !hosts.some((h) => h.runsImageless) ? imagelessMessage(g.name) : `${g.name} (${formatSize(g.memoryBytes)}, ${g.vcpus} vCPUs) fits on no ${g.imageless ? 'local ' : ''}host; lower its memory or vcpus, raise a host's memory:/vcpus:, or add a host` });
+  }
   // Pinned guests and guests placed before must fit too (existing ones already run there).
   for (const h of hosts) {
     const u = used.get(h.name)!;

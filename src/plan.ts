@@ -28,7 +28,8 @@ export interface Observed {
 export interface Desired {
   state: GuestState;
   fingerprint: string;
-  root: string;
+  /** The root overlay; undefined for an imageless guest (its root is a tmpfs). */
+  root?: string;
   disks: Array<{ disk: Disk; path: string }>;
 }
 
@@ -43,7 +44,8 @@ export function planUp(name: string, desired: Desired, observed: Observed, previ
   if (dom && !dom.owner) return { kind: 'refuse', reason: foreign(name) };
   const has = (p: string) => observed.existing.has(p);
   const same = dom?.owner?.fingerprint === desired.fingerprint;
-  const filesThere = has(desired.root) && desired.disks.every((d) => has(d.path));
+  const rootThere = desired.root === undefined || has(desired.root);
+  const filesThere = rootThere && desired.disks.every((d) => has(d.path));
   if (dom && same && dom.running && filesThere) {
     // Up to date only once this boot's lease was seen: a start by an `up` that was interrupted
     // before its lease is finished by waiting; a boot flakevirt has no record of is started again.
@@ -72,7 +74,7 @@ export function planUp(name: string, desired: Desired, observed: Observed, previ
   const redefine = !dom || !same;
   if (dom?.running && (redefine || !filesThere)) actions.push({ kind: 'stop' });
   actions.push({ kind: 'prepare-dir' });
-  if (!has(desired.root) || baseChanged || rootSizeChanged) actions.push({ kind: 'create-root', replace: has(desired.root) });
+  if (desired.root !== undefined && (!rootThere || baseChanged || rootSizeChanged)) actions.push({ kind: 'create-root', replace: rootThere });
   for (const { disk, path } of desired.disks) if (!has(path)) actions.push({ kind: 'create-disk', disk, replace: false });
   const keep = new Set(desired.disks.map((d) => d.path));
   for (const p of previousDiskPaths) if (!keep.has(p) && has(p)) actions.push({ kind: 'delete-file', path: p });
@@ -94,14 +96,18 @@ function withCheckpointsDropped(actions: Action[], checkpoints: CheckpointRecord
   return [...actions.slice(0, at), { kind: 'drop-checkpoints', checkpoints, why }, ...actions.slice(at)];
 }
 
-/** What `reimage` does: a fresh root overlay on the current base; extra disks kept unless wiped. */
+/**
+ * What `reimage` does: a fresh root overlay on the current base; extra disks kept unless wiped. An
+ * imageless guest has nothing else to renew: its reimage is a restart (a fresh tmpfs root).
+ */
 export function planReimage(name: string, desired: Desired, observed: Observed, { wipeDisks = false } = {}): Plan {
   const dom = observed.domain;
   if (!dom) return { kind: 'refuse', reason: `${name} is not defined; run "flakevirt up ${name}" first` };
   if (!dom.owner) return { kind: 'refuse', reason: foreign(name) };
   const actions: Action[] = [];
   if (dom.running) actions.push({ kind: 'stop' });
-  actions.push({ kind: 'prepare-dir' }, { kind: 'create-root', replace: true });
+  actions.push({ kind: 'prepare-dir' });
+  if (desired.root !== undefined) actions.push({ kind: 'create-root', replace: true });
   for (const { disk, path } of desired.disks) {
     if (wipeDisks || !observed.existing.has(path)) actions.push({ kind: 'create-disk', disk, replace: observed.existing.has(path) });
   }

@@ -25,9 +25,9 @@ const INFRASTRUCTURE = /unable to download|Could not resolve|cannot connect|HTTP
  * error is the configuration's, so SpecError (exit 2) naming the guest with nix's message; trouble
  * fetching or with the store stays a ToolError (exit 1).
  */
-export async function evalImage(dir: string, guest: string): Promise<string> {
+export async function evalImage(dir: string, guest: string, attr = 'image'): Promise<string> {
   try {
-    return (await run('nix', [...FEATURES, 'eval', '--raw', `path:${dir}#packages.x86_64-linux.image.drvPath`], `evaluating the NixOS configuration of ${guest}`)).trim();
+    return (await run('nix', [...FEATURES, 'eval', '--raw', `path:${dir}#packages.x86_64-linux.${attr}.drvPath`], `evaluating the NixOS configuration of ${guest}`)).trim();
   } catch (e) {
     if (!(e instanceof ToolError) || INFRASTRUCTURE.test(e.stderr)) throw e;
     const message = nixErrorLines(e.stderr);
@@ -42,9 +42,9 @@ export function nixErrorLines(stderr: string): string {
   return lines.slice(from).filter((l) => l.trim()).slice(0, 30).map((l) => `      ${l}`).join('\n');
 }
 
-/** `nix build path:DIR#image --out-link DIR/result`; streams nix's stderr lines to `onLine`; returns the store path. */
-export async function buildImage(dir: string, onLine: (line: string) => void): Promise<string> {
-  const args = [...FEATURES, 'build', `path:${dir}#image`, '--out-link', `${dir}/result`, '--json', '-L'];
+/** `nix build path:DIR#ATTR --out-link DIR/result` (ATTR: image, or an imageless guest's toplevel); streams nix's stderr lines to `onLine`; returns the store path. */
+export async function buildImage(dir: string, onLine: (line: string) => void, attr = 'image'): Promise<string> {
+  const args = [...FEATURES, 'build', `path:${dir}#${attr}`, '--out-link', `${dir}/result`, '--json', '-L'];
   const child = execa('nix', args, { reject: false, stdin: 'ignore' });
   let tail: string[] = [];
   let buf = '';
@@ -61,7 +61,7 @@ export async function buildImage(dir: string, onLine: (line: string) => void): P
   });
   const r = await child;
   if (r.failed) {
-    throw new ToolError({ message: `nix could not build the image of ${dir}`, command: r.escapedCommand, ...(r.exitCode !== undefined && { exitCode: r.exitCode }), stderr: [...tail, buf].join('\n') });
+    throw new ToolError({ message: `nix could not build ${attr === 'image' ? 'the image' : attr} of ${dir}`, command: r.escapedCommand, ...(r.exitCode !== undefined && { exitCode: r.exitCode }), stderr: [...tail, buf].join('\n') });
   }
   const out = (JSON.parse(String(r.stdout)) as Array<{ outputs: { out: string } }>)[0]?.outputs.out;
   if (!out) throw new ToolError({ message: 'nix build printed no output path', command: r.escapedCommand, stderr: String(r.stdout) });

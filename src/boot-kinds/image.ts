@@ -7,7 +7,9 @@ type ImageBoot = Extract<Boot, { kind: 'image' }>;
 export const image: BootKind<ImageBoot> = {
   name: 'image',
   nixBuilt: false,
+  rootDisk: true,
   image: (b) => b.image,
+  ownKernel: () => undefined,
   describe: (b) => `image ${b.image}`,
   inventoryVars: {},
   renderBase: (b) => ({ path: b.image, id: b.image }),

@@ -8,7 +8,10 @@ type NixBoot = Extract<Boot, { kind: 'nix' }>;
 export const nix: BootKind<NixBoot> = {
   name: 'nix',
   nixBuilt: true,
+  nixBuild: { library: 'flakevirt-guest.nix', attr: 'image', output: 'nixos.qcow2' },
+  rootDisk: true,
   image: () => undefined,
+  ownKernel: () => undefined,
   describe: () => 'Nix-built image',
   // NixOS keeps python out of /usr/bin.
   inventoryVars: { ansible_python_interpreter: '/run/current-system/sw/bin/python3' },

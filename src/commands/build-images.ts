@@ -6,7 +6,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { ownDir, writeOwnFile } from '../adapters/private-dir.js';
 import { join, basename } from 'node:path';
 import type { Fleet, Guest } from '../model.js';
-import type { BaseImage } from '../render/state.js';
+import type { BaseImage, ClosureBoot } from '../render/state.js';
+import { bootKindOf } from '../boot-kinds/kind.js';
+import { parseBootspec } from '../boot-kinds/imageless.js';
+import { ToolError } from '../errors.js';
 import { renderNix, GUEST_LIBRARY_FILE } from '../render/nix.js';
 import { buildGroups } from '../render/build-group.js';
 import { buildImage, evalImage, lockFlake, nixVersion, pointAt } from '../adapters/nix.js';
@@ -14,7 +17,10 @@ import { packagePath } from '../package-root.js';
 import type { Progress } from './runner.js';
 
 export interface BuiltImage {
+  /** The image (an imageless guest: its closure, whose id its state carries). */
   base: BaseImage;
+  /** An imageless guest's boot, from its closure's boot.json. */
+  closure?: ClosureBoot;
   storePath: string;
   /** What happened: "built", "up to date" (no nix work), or "shared with GUEST". */
   how: string;
@@ -76,12 +82,20 @@ async function processGroups(
   const out = new Map<string, BuiltImage | Error | CheckedOnly>();
   const groups = buildGroups(fleet, guests);
   if (!groups.length) return out;
-  const library = await readFile(packagePath('nix', 'flakevirt-guest.nix'), 'utf8');
+  const libraries = new Map<string, Promise<string>>();
+  const libraryText = (file: string) => {
+    let p = libraries.get(file);
+    if (!p) libraries.set(file, (p = readFile(packagePath('nix', file), 'utf8')));
+    return p;
+  };
   const version = await nixVersion();
   await Promise.all(groups.map(async (group) => {
     const progress = progressOf(group.builder.name);
     const others = group.guests.slice(1).map((g) => g.name);
+    const build = bootKindOf(group.builder.boot).nixBuild!;
+    const what = build.attr === 'image' ? 'image' : 'system closure';
     try {
+      const library = await libraryText(build.library);
       // Every guest gets its directory (to read and debug); only the group's builder is built.
       progress(`rendering ${join('.flakevirt', group.builder.name)}/`);
       let flakeChanged = false;
@@ -109,31 +123,41 @@ async function processGroups(
       const record = JSON.parse(await readFile(recordFile, 'utf8').catch(() => 'null')) as BuildRecord | null;
       let storePath: string;
       let how: string;
-      if (record?.fingerprint === fingerprint && (await stat(join(record.storePath, 'nixos.qcow2')).then(() => true, () => false))) {
+      if (record?.fingerprint === fingerprint && (await stat(join(record.storePath, build.output)).then(() => true, () => false))) {
         storePath = record.storePath;
         how = 'up to date';
-        progress(`image up to date (${storePath}), no nix work`);
+        progress(`${what} up to date (${storePath}), no nix work`);
       } else {
         // Evaluate first: a configuration error shows in seconds, before minutes of building.
-        progress('evaluating the configuration (nix eval of the image\'s drvPath)');
-        await evalImage(dir, group.builder.name);
+        progress(`evaluating the configuration (nix eval of the ${what}'s drvPath)`);
+        await evalImage(dir, group.builder.name, build.attr);
         if (checkOnly) {
           out.set(group.builder.name, new CheckedOnly());
           for (const g of group.guests.slice(1)) out.set(g.name, new CheckedOnly());
           return;
         }
         progress('building with nix');
-        storePath = await buildImage(dir, (line) => progress(`nix: ${line}`));
+        storePath = await buildImage(dir, (line) => progress(`nix: ${line}`), build.attr);
         await writeOwnFile(recordFile, `${JSON.stringify({ fingerprint, storePath } satisfies BuildRecord, null, 2)}\n`);
         how = 'built';
         progress(`built ${storePath}`);
       }
-      const base: BaseImage = { path: join(storePath, 'nixos.qcow2'), id: `nix:${basename(storePath)}`, storePath };
-      progress(`base image ${base.path} (used in place; guests get overlays on it)`);
-      out.set(group.builder.name, { base, storePath, how, sharedWith: others });
+      let base: BaseImage;
+      let closure: ClosureBoot | undefined;
+      if (build.output === 'boot.json') {
+        const parsed = parseBootspec(await readFile(join(storePath, 'boot.json'), 'utf8'));
+        if (typeof parsed === 'string') throw new ToolError({ message: `${storePath}/boot.json: ${parsed}`, command: `nix build path:${dir}#${build.attr}` });
+        closure = parsed;
+        base = { path: storePath, id: `nix:${basename(storePath)}`, storePath };
+        progress(`system closure ${storePath} (init ${closure.init})`);
+      } else {
+        base = { path: join(storePath, build.output), id: `nix:${basename(storePath)}`, storePath };
+        progress(`base image ${base.path} (used in place; guests get overlays on it)`);
+      }
+      out.set(group.builder.name, { base, ...(closure && { closure }), storePath, how, sharedWith: others });
       for (const g of group.guests.slice(1)) {
         await pointAt(join(configDir(specDir, g.name), 'result'), storePath);
-        out.set(g.name, { base, storePath, how: `shared with ${group.builder.name}`, sharedWith: group.guests.filter((x) => x !== g).map((x) => x.name) });
+        out.set(g.name, { base, ...(closure && { closure }), storePath, how: `shared with ${group.builder.name}`, sharedWith: group.guests.filter((x) => x !== g).map((x) => x.name) });
       }
     } catch (e) {
       for (const g of group.guests) out.set(g.name, e as Error);

@@ -15,7 +15,7 @@ export interface ExecuteOptions {
 
 /** Files the guest owns on its host (recorded so `down` removes exactly them). */
 export function ownedFiles(t: GuestTarget): string[] {
-  return [t.paths.root, ...t.desired.disks.map((d) => d.path), t.paths.console];
+  return [...(t.desired.root !== undefined ? [t.desired.root] : []), ...t.desired.disks.map((d) => d.path), t.paths.console];
 }
 
 /** Runs the actions; returns the fresh lease when the plan waited for one. */
@@ -36,6 +36,7 @@ export async function execute(s: Session, t: GuestTarget, actions: Action[], pro
         await store.prepare(guest.name, paths, ownedFiles(t), progress);
         break;
       case 'create-root':
+        if (!t.baseInfo) throw new Error(`internal: ${guest.name} has no base image to put a root overlay on`);
         progress(`${a.replace ? 'replacing' : 'creating'} root overlay on ${t.base.path}`);
         if (a.replace) await store.remove(paths.root);
         await store.createOverlay(paths.root, t.base.path, t.baseInfo, guest.diskSizeBytes);

@@ -106,6 +106,12 @@ async function refuseEarly(hosts: Hosts, guests: Guest[], hostOf: (g: Guest) => 
     }
     // An image that cannot be read at all fails its guest later, with the tool's error.
     for (const g of mine) issues.push(...(await s.imageIssues(g).catch(() => [])));
+    const imageless = mine.filter((g) => bootKindOf(g.boot).ownKernel(g.boot));
+    if (imageless.length) {
+      const { imagelessHostProblem } = await import('./session.js');
+      const r = await imagelessHostProblem(s.host);
+      if ('problem' in r) for (const g of imageless) issues.push({ path: `guests.${g.name}`, message: r.problem });
+    }
   }));
   if (issues.length) throw new SpecError(issues, 'this host cannot provide what the spec asks for');
 }

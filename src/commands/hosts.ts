@@ -4,6 +4,8 @@ import { ToolError, SpecError } from '../errors.js';
 import type { Fleet, Host } from '../model.js';
 import type { DomainView } from '../adapters/libvirt.js';
 import { factsOf } from '../adapters/facts-cache.js';
+import { bootKindOf } from '../boot-kinds/kind.js';
+import { kindOf } from '../host-kinds/kind.js';
 import { memoryLeft, place, type Placement, type PlacementHost } from '../placement.js';
 import { readRecord, writeRecord } from '../adapters/placement-record.js';
 import { Session } from './session.js';
@@ -93,9 +95,10 @@ export async function placeFleet(fleet: Fleet, hosts: Hosts, { save = true } = {
       }
       if (memoryBytes !== undefined) record.capacity[h.connect] = memoryBytes;
     }
-    return { name: h.name, ...(memoryBytes !== undefined && { memoryBytes }), ...(h.vcpus !== undefined && { vcpus: h.vcpus }) };
+    return { name: h.name, runsImageless: kindOf(h).runsImageless, ...(memoryBytes !== undefined && { memoryBytes }), ...(h.vcpus !== undefined && { vcpus: h.vcpus }) };
   }));
-  const result = place({ guests: fleet.guests, hosts: capacity, existing, recorded: new Map(Object.entries(record.guests)) });
+  const guests = fleet.guests.map((g) => ({ ...g, imageless: bootKindOf(g.boot).ownKernel(g.boot) !== undefined }));
+  const result = place({ guests, hosts: capacity, existing, recorded: new Map(Object.entries(record.guests)) });
   if (!result.ok) throw new SpecError(result.issues, `the guests do not fit on the hosts:\n${result.table.replace(/^/gm, '  ')}\n`);
   const commit = async () => {
     record.guests = { ...record.guests, ...Object.fromEntries(result.placement.hostOf) };

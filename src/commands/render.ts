@@ -22,7 +22,9 @@ export async function renderCommand(opts: RenderOptions): Promise<void> {
   const host = fleet.hosts.find((h) => h.name === guest.host) ?? fleet.hosts[0]!;
   const facts = factsFor({ kvm: true, nativeNvme: opts.nvme === 'native' }, guest);
   const base = bootKindOf(guest.boot).renderBase(guest.boot);
-  const { xml } = desiredGuest({ fleet, guest, facts, base, paths: kindOf(host).paths(host, guest.name), templateText: await readTemplate(guest.template) });
+  const own = bootKindOf(guest.boot).ownKernel(guest.boot);
+  const imageless = own && (await import('../boot-kinds/imageless.js')).renderImageless(own);
+  const { xml } = desiredGuest({ fleet, guest, facts, base, paths: kindOf(host).paths(host, guest.name), templateText: await readTemplate(guest.template), ...(imageless && { imageless }) });
   const files: Record<string, string> = { ...renderNix(fleet, guest), 'domain.xml': xml };
   if (opts.json) return printJson(files);
   for (const [name, content] of Object.entries(files)) {

@@ -13,7 +13,8 @@ import type { GuestStore, Report } from '../adapters/store.js';
 import { DEFAULT_LEASE_SECONDS, leaseTimeOf } from '../leases.js';
 import { desiredGuest } from '../render/guest.js';
 import type { GuestPaths } from '../render/paths.js';
-import { factsFor, type BaseImage, type HostFacts, type HostInfo } from '../render/state.js';
+import { factsFor, type BaseImage, type ClosureBoot, type HostFacts, type HostInfo } from '../render/state.js';
+import type { KernelSource } from '../model.js';
 import type { Desired } from '../plan.js';
 import { bootKindOf } from '../boot-kinds/kind.js';
 
@@ -30,7 +31,8 @@ export interface GuestTarget {
   paths: GuestPaths;
   facts: HostFacts;
   base: BaseImage;
-  baseInfo: ImageInfo;
+  /** The base image's format and size; undefined for an imageless guest (no root disk). */
+  baseInfo?: ImageInfo;
   xml: string;
   desired: Desired;
 }
@@ -41,8 +43,8 @@ export class Session {
   private images = new Map<string, Promise<ImageInfo>>();
   private guestStore?: Promise<GuestStore>;
 
-  /** Nix-built images (or the error that stopped them), by guest, set before targets are made. */
-  readonly built = new Map<string, { base: BaseImage } | Error>();
+  /** Nix-built images and closures (or the error that stopped them), by guest, set before targets are made. */
+  readonly built = new Map<string, { base: BaseImage; closure?: ClosureBoot } | Error>();
 
   private constructor(readonly lv: Libvirt, readonly fleet: Fleet | undefined, readonly host: Host) {}
 
@@ -115,6 +117,8 @@ export class Session {
 
   /** Everything `up`/`reimage` needs for a guest: rendered XML, base image (on the host), files. */
   async target(guest: Guest, report: Report): Promise<GuestTarget> {
+    const own = bootKindOf(guest.boot).ownKernel(guest.boot);
+    if (own) return imagelessTarget(this, guest, own, report);
     const fleet = this.fleet!;
     let image: BaseImage;
     const prebuilt = bootKindOf(guest.boot).image(guest.boot);
@@ -146,6 +150,37 @@ export class Session {
     const { xml, desired } = desiredGuest({ fleet, guest: onHost, facts, base, paths, templateText: await readTemplate(guest.template) });
     return { guest, paths, facts, base, baseInfo, xml, desired };
   }
+}
+
+/** Why a host cannot run imageless guests (exit 2, before anything is defined), or undefined; else the virtiofsd it has. */
+export async function imagelessHostProblem(host: Host): Promise<{ problem: string } | { virtiofsd: string }> {
+  const { findVirtiofsd, VIRTIOFSD_FIX } = await import('../adapters/virtiofsd.js');
+  if (!kindOf(host).runsImageless) return { problem: `imageless guests run only on a libvirt host on this machine (the closure is in its /nix/store), not on ${host.name}` };
+  const virtiofsd = await findVirtiofsd();
+  return virtiofsd ? { virtiofsd } : { problem: `this host has no virtiofsd, which shares /nix/store and the kernel's modules with imageless guests; ${VIRTIOFSD_FIX}` };
+}
+
+/** An imageless guest's target: its closure (built before), its kernel (a tree's modules installed), the shares. */
+async function imagelessTarget(s: Session, guest: Guest, own: KernelSource, report: Report): Promise<GuestTarget> {
+  const fleet = s.fleet!;
+  const built = s.built.get(guest.name);
+  if (!built) throw new Error(`internal: ${guest.name} was not built`);
+  if (built instanceof Error) throw built;
+  if (!built.closure) throw new Error(`internal: ${guest.name}'s build has no boot.json`);
+  const host = await imagelessHostProblem(s.host);
+  if ('problem' in host) throw new SpecError([{ path: `guests.${guest.name}`, message: host.problem }], `${guest.name} cannot run here`);
+  const { resolveKernel } = await import('../adapters/kernel.js');
+  const kernel = await resolveKernel(own, `${s.host.pool.replace(/\/+$/, '')}/.kernels`, report);
+  const info = await s.info();
+  await kindOf(s.host).preflight([kernel.bzImage, built.closure.initrd], info.qemuLabel, guest.name);
+  // The closure stays alive against nix-collect-garbage while a guest boots from it.
+  const store = await s.store();
+  await store.provide(built.base.path, 'base', undefined, report);
+  const facts = factsFor(info, guest);
+  const paths = store.paths(guest.name);
+  const imageless = { bzImage: kernel.bzImage, release: kernel.release, modules: kernel.modules, kernelId: kernel.id, closure: built.closure, virtiofsd: host.virtiofsd };
+  const { xml, desired } = desiredGuest({ fleet, guest, facts, base: built.base, paths, templateText: await readTemplate(guest.template), imageless });
+  return { guest, paths, facts, base: built.base, xml, desired };
 }
 
 function backingIssues(guest: Guest, path: string, info: ImageInfo): SpecIssue[] {

@@ -17,6 +17,8 @@ import { remote } from './remote.js';
 
 export interface HostKind {
   readonly name: 'local' | 'remote';
+  /** It can run imageless guests: their closure is in this machine's /nix/store, their kernel in its files. */
+  readonly runsImageless: boolean;
   /** Where a guest's files are on a host of this kind. Pure. */
   paths(host: Host, guest: string): GuestPaths;
   /** The store that makes, reads and removes those files (`specPath` marks what it makes). */

@@ -6,6 +6,7 @@ import { guestPaths } from '../render/paths.js';
 
 export const local: HostKind = {
   name: 'local',
+  runsImageless: true,
   paths: (host, guest) => guestPaths(host.pool, guest),
   async store(host, _lv, specPath, qemuLabel) {
     const { FileStore } = await import('../adapters/file-store.js');

@@ -7,6 +7,7 @@ import { volumePaths } from '../render/volume.js';
 
 export const remote: HostKind = {
   name: 'remote',
+  runsImageless: false,
   paths: (host, guest) => volumePaths(host.pool, guest),
   async store(host, lv, _specPath, qemuLabel) {
     const { VolumeStore } = await import('../adapters/volume-store.js');

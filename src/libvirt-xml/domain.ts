@@ -82,6 +82,14 @@ export interface DomainFilesystem {
   raw?: XmlNode;
 }
 
+/** A <console>: the template's serial one, and a virtio one (hvc0) for imageless guests. */
+export interface DomainConsole {
+  type: string;
+  /** <target type>: "serial" or "virtio". */
+  target?: string;
+  raw?: XmlNode;
+}
+
 export interface DomainSerial {
   type: string;
   targetPort?: number;
@@ -123,7 +131,7 @@ export interface Domain {
   cpu?: DomainCpu;
   /** <memoryBacking>: virtiofs needs memory QEMU can share with virtiofsd (source memfd, access shared). */
   memoryBacking?: { source?: string; access?: string; raw?: XmlNode };
-  devices: { disks: DomainDisk[]; controllers: DomainController[]; interfaces: DomainInterface[]; serials: DomainSerial[]; filesystems: DomainFilesystem[] };
+  devices: { disks: DomainDisk[]; controllers: DomainController[]; interfaces: DomainInterface[]; serials: DomainSerial[]; consoles: DomainConsole[]; filesystems: DomainFilesystem[] };
   /** <qemu:commandline> arguments. */
   qemuArgs: string[];
   /** The parsed <domain> element as read (the template's other elements, in their order). */
@@ -279,6 +287,7 @@ export function parseDomain(xml: string): Domain | undefined {
         const network = attr(i, 'type') === 'network' ? attr(child(i, 'source'), 'network') : undefined;
         return { type: attr(i, 'type') ?? '', ...opt('mac', attr(child(i, 'mac'), 'address')), ...opt('network', network), ...opt('model', attr(child(i, 'model'), 'type')), raw: i };
       }),
+      consoles: children(devices, 'console').map((c) => ({ type: attr(c, 'type') ?? '', ...opt('target', attr(child(c, 'target'), 'type')), raw: c })),
       serials: children(devices, 'serial').map((s) => {
         const log = child(s, 'log');
         const append = attr(log, 'append');
@@ -304,10 +313,17 @@ export function diskFiles(d: DomainDisk): string[] {
 
 /**
  * Every host file the domain names: disk sources with their backing chains, the kernel and initrd,
- * and the QEMU arguments as written (NVMe namespaces name their files there).
+ * the init= the kernel runs (an imageless guest's, in the host's store it is given), the
+ * directories it shares, and the QEMU arguments as written (NVMe namespaces name their files there).
  */
 export function domainFiles(d: Domain): string[] {
-  return [...d.devices.disks.flatMap(diskFiles), ...[d.os.kernel, d.os.initrd].filter((f): f is string => f !== undefined), ...d.qemuArgs];
+  const init = /(?:^|\s)init=(\S+)/.exec(d.os.cmdline ?? '')?.[1];
+  return [
+    ...d.devices.disks.flatMap(diskFiles),
+    ...[d.os.kernel, d.os.initrd, init].filter((f): f is string => f !== undefined),
+    ...d.devices.filesystems.map((f) => f.source),
+    ...d.qemuArgs,
+  ];
 }
 
 /** Bytes of the domain's <memory>. */
@@ -376,6 +392,10 @@ function serialNode(s: DomainSerial): XmlNode {
   return n;
 }
 
+function consoleNode(c: DomainConsole): XmlNode {
+  return c.raw ?? { ...attrs({ type: c.type }), ...(c.target !== undefined && { target: attrs({ type: c.target }) }) };
+}
+
 function filesystemNode(f: DomainFilesystem): XmlNode {
   if (f.raw) return f.raw;
   return {
@@ -436,6 +456,7 @@ export function buildDomain(d: Domain): string {
     ['controller', d.devices.controllers.map(controllerNode)],
     ['interface', d.devices.interfaces.map(interfaceNode)],
     ['serial', d.devices.serials.map(serialNode)],
+    ['console', d.devices.consoles.map(consoleNode)],
     ['filesystem', d.devices.filesystems.map(filesystemNode)],
   ];
   for (const [k, list] of lists) set(devices, k, list.length ? list : undefined);

@@ -11,10 +11,11 @@ export interface BuildGroup {
   guests: Guest[];
 }
 
-/** The image's inputs without identity: default.nix, disk size, the nixos-flake reference. */
+/** The build's inputs without identity: what is built (the kind's library), default.nix, disk size, the nixos-flake reference. */
 export function buildKey(fleet: Fleet, guest: Guest): string {
   const { 'default.nix': config } = renderNix(fleet, guest);
-  return createHash('sha256').update(JSON.stringify([config, guest.diskSizeBytes, fleet.nixosFlake])).digest('hex').slice(0, 16);
+  const kind = bootKindOf(guest.boot);
+  return createHash('sha256').update(JSON.stringify([kind.nixBuild?.library, config, kind.rootDisk ? guest.diskSizeBytes : 0, fleet.nixosFlake])).digest('hex').slice(0, 16);
 }
 
 /** Groups the Nix-built guests; guests in a group are sorted by name, groups by their builder. */

@@ -7,7 +7,8 @@ import { buildDomain, parseDomain, type DomainDisk } from '../libvirt-xml/domain
 import type { GuestPaths } from './paths.js';
 import { uuidFor } from './identity.js';
 import { udevRules } from './udev.js';
-import { fingerprint, guestState, type BaseImage, type HostFacts } from './state.js';
+import { fingerprint, guestState, type BaseImage, type HostFacts, type ImagelessBoot } from './state.js';
+import { imagelessCmdline, STORE_TAG, MODULES_TAG } from '../boot-kinds/imageless.js';
 import { BUSES, type DiskBus } from '../disks/bus.js';
 
 export { METADATA_NS, QEMU_NS } from '../libvirt-xml/domain.js';
@@ -20,14 +21,16 @@ export interface DomainInput {
   /** Where the guest's files are on the host (a directory locally, pool volumes remotely). */
   paths: GuestPaths;
   templateText: string;
+  /** What an imageless guest boots; undefined for a guest with a root disk. */
+  imageless?: ImagelessBoot;
 }
 
 /** Renders the domain XML for one guest. */
 export function renderDomain(input: DomainInput): string {
-  const { fleet, guest, host, base, paths, templateText } = input;
+  const { fleet, guest, host, base, paths, templateText, imageless } = input;
   const domain = parseDomain(templateText);
   if (!domain) throw new SpecError([{ path: `guests.${guest.name}.template`, message: `${guest.template} has no <domain> element; start from a copy of domain-templates/q35.xml` }], 'bad domain template');
-  const state = guestState(fleet, guest, base, host, templateText);
+  const state = guestState(fleet, guest, base, host, templateText, imageless);
 
   domain.type = host.domainType;
   domain.name = guest.name;
@@ -38,7 +41,21 @@ export function renderDomain(input: DomainInput): string {
   domain.metadata.guest = { spec: fleet.specPath, fingerprint: fingerprint(state), dir: paths.dir, base: base.path, state };
 
   const os = domain.os;
-  if (guest.boot.kernel) {
+  if (imageless) {
+    // nixos-flake's imageless boot (nix/imageless-contract.md, section 7): the developer's kernel,
+    // the closure's initrd and init, the host's store and the kernel's modules over virtiofs
+    // (read-only: virtiofsd --readonly), memory virtiofsd can map.
+    os.kernel = imageless.bzImage;
+    os.initrd = imageless.closure.initrd;
+    os.cmdline = imagelessCmdline(imageless.closure);
+    os.boot = [];
+    domain.memoryBacking = { source: 'memfd', access: 'shared' };
+    const share = (source: string, tag: string) => ({ driver: 'virtiofs', queue: 1024, ...(imageless.virtiofsd && { binary: imageless.virtiofsd }), source, tag, readonly: true });
+    domain.devices.filesystems = [share('/nix/store', STORE_TAG), share(imageless.modules, MODULES_TAG)];
+    // hvc0, where the backend runs a getty (modules/backends/imageless/default.nix:188-195).
+    const hvc = { type: 'pty', target: 'virtio' };
+    if (!domain.devices.consoles.some((c) => c.target === hvc.target)) domain.devices.consoles.push(hvc);
+  } else if (guest.boot.kernel) {
     os.kernel = guest.boot.kernel;
     if (guest.boot.initrd) os.initrd = guest.boot.initrd;
     if (guest.boot.cmdline !== undefined) os.cmdline = guest.boot.cmdline;
@@ -54,7 +71,7 @@ export function renderDomain(input: DomainInput): string {
   else delete domain.cpu;
 
   const devices = domain.devices;
-  devices.disks.push(rootDisk(paths.root, base.path));
+  if (!imageless) devices.disks.push(rootDisk(paths.root, base.path));
   const buses = (Object.values(BUSES) as DiskBus[]).sort((a, b) => a.domainOrder - b.domainOrder);
   for (const bus of buses) {
     const part = bus.domain(guest.disks.filter((d) => d.bus === bus.name), host, (d: Disk) => paths.disk(d));

@@ -5,7 +5,7 @@ import type { Fleet, Guest } from '../model.js';
 import type { Desired } from '../plan.js';
 import { renderDomain } from './domain.js';
 import type { GuestPaths } from './paths.js';
-import { fingerprint, guestState, type BaseImage, type HostFacts } from './state.js';
+import { fingerprint, guestState, type BaseImage, type HostFacts, type ImagelessBoot } from './state.js';
 
 export interface GuestInputs {
   fleet: Fleet;
@@ -15,6 +15,8 @@ export interface GuestInputs {
   base: BaseImage;
   paths: GuestPaths;
   templateText: string;
+  /** What an imageless guest boots (its kernel and closure); undefined for guests with a root disk. */
+  imageless?: ImagelessBoot;
 }
 
 export interface DesiredGuest {
@@ -23,14 +25,14 @@ export interface DesiredGuest {
 }
 
 export function desiredGuest(i: GuestInputs): DesiredGuest {
-  const xml = renderDomain({ fleet: i.fleet, guest: i.guest, host: i.facts, base: i.base, paths: i.paths, templateText: i.templateText });
-  const state = guestState(i.fleet, i.guest, i.base, i.facts, i.templateText);
+  const xml = renderDomain({ fleet: i.fleet, guest: i.guest, host: i.facts, base: i.base, paths: i.paths, templateText: i.templateText, ...(i.imageless && { imageless: i.imageless }) });
+  const state = guestState(i.fleet, i.guest, i.base, i.facts, i.templateText, i.imageless);
   return {
     xml,
     desired: {
       state,
       fingerprint: fingerprint(state),
-      root: i.paths.root,
+      ...(!i.imageless && { root: i.paths.root }),
       disks: i.guest.disks.map((disk) => ({ disk, path: i.paths.disk(disk) })),
     },
   };

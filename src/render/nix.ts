@@ -3,6 +3,7 @@ import type { Fleet, Guest, Mount } from '../model.js';
 import { nixAttr, nixString, nixStringList } from '../escape/nix.js';
 import { udevRules } from './udev.js';
 import { busOf } from '../disks/bus.js';
+import { bootKindOf } from '../boot-kinds/kind.js';
 
 /** File name the shared library (nix/flakevirt-guest.nix) is copied to inside each guest directory. */
 export const GUEST_LIBRARY_FILE = 'flakevirt.nix';
@@ -31,8 +32,8 @@ function renderFlake(fleet: Fleet, guest: Guest): string {
   outputs = { self, nixos-flake, nixpkgs }@inputs:
     import ./${GUEST_LIBRARY_FILE} {
       inherit nixos-flake nixpkgs inputs;
-      name = ${nixString(guest.name)};
-      diskSizeMiB = ${mib};
+      name = ${nixString(guest.name)};${bootKindOf(guest.boot).rootDisk ? `
+      diskSizeMiB = ${mib};` : ''}
       module = ./default.nix;
     };
 }

@@ -40,9 +40,29 @@ export interface BaseImage {
   storePath?: string;
 }
 
+/** What an imageless guest's closure boots with: its boot.json's init and initrd, and the kernel parameters NixOS collected. */
+export interface ClosureBoot {
+  init: string;
+  initrd: string;
+  kernelParams: string[];
+}
+
+/** What an imageless guest boots, as the host sees it: the developer's kernel and the closure's boot. */
+export interface ImagelessBoot {
+  bzImage: string;
+  release: string;
+  /** The directory the modules share serves (it holds <release>/). */
+  modules: string;
+  /** Content identity of the bzImage and its modules. */
+  kernelId: string;
+  closure: ClosureBoot;
+  /** The virtiofsd libvirt runs for the shares (<binary path>); libvirt's own choice without it. */
+  virtiofsd?: string;
+}
+
 export type GuestState = Record<string, string>;
 
-export function guestState(fleet: Fleet, guest: Guest, base: BaseImage, host: HostFacts, templateText: string): GuestState {
+export function guestState(fleet: Fleet, guest: Guest, base: BaseImage, host: HostFacts, templateText: string, imageless?: ImagelessBoot): GuestState {
   const state: GuestState = {
     type: host.domainType,
     memory: formatSize(guest.memoryBytes),
@@ -50,7 +70,12 @@ export function guestState(fleet: Fleet, guest: Guest, base: BaseImage, host: Ho
     network: fleet.network,
     mac: guest.mac,
     base: base.id,
-    rootSize: formatSize(guest.diskSizeBytes),
+    ...(imageless ? {
+      // "kernel: 6.13.0-rc1+ (…) → 6.13.0-rc2+ (…)" when the kernel build changed, by content.
+      kernel: `${imageless.release} (${imageless.kernelId})`,
+      modules: imageless.modules,
+      ...(imageless.virtiofsd && { virtiofsd: imageless.virtiofsd }),
+    } : { rootSize: formatSize(guest.diskSizeBytes) }),
     template: sha256(templateText).slice(0, 16),
     nvme: host.nvme,
   };

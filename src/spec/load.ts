@@ -163,7 +163,23 @@ async function checkReferencedFiles(fleet: Fleet, path: string): Promise<void> {
     return files.flatMap(([field, file]) => (file === undefined ? [] : [check(field, file).then((problem) => (problem ? [{ path: `guests.${g.name}.${field}`, message: problem }] : []))]));
   }));
   const issues: SpecIssue[] = found.flat();
+  issues.push(...(await kernelProblems(fleet)));
   if (issues.length) throw new SpecError(issues, `invalid spec ${path}`);
+}
+
+/** Imageless guests' kernels: one that cannot boot imageless is refused on every load (each kernel read once). */
+async function kernelProblems(fleet: Fleet): Promise<SpecIssue[]> {
+  const guests = fleet.guests.flatMap((g) => { const source = bootKindOf(g.boot).ownKernel(g.boot); return source ? [{ g, source }] : []; });
+  if (!guests.length) return [];
+  const { kernelIssues } = await import('../adapters/kernel.js');
+  const byKernel = new Map<string, Promise<SpecIssue[]>>();
+  const found = await Promise.all(guests.map(({ g, source }) => {
+    const k = JSON.stringify(source);
+    let p = byKernel.get(k);
+    if (!p) byKernel.set(k, (p = kernelIssues('', source)));
+    return p.then((list) => list.map((i) => ({ ...i, path: `guests.${g.name}${i.path}` })));
+  }));
+  return found.flat();
 }
 
 /** What is wrong with a referenced file, or undefined. Reads at most a header. */

@@ -1,6 +1,6 @@
 // A valid written spec → the model: defaults applied, sizes in bytes, disks laid out with serials.
 import type { RawSpec, RawGuest } from './schema.js';
-import type { Disk, Fleet, Guest, Host, Mount } from '../model.js';
+import type { Boot, Disk, Fleet, Guest, Host, KernelSource, Mount } from '../model.js';
 import { hostFor } from '../hosts.js';
 import { DEFAULTS } from './defaults.js';
 import { parseSize } from './units.js';
@@ -31,7 +31,7 @@ export function normalize(spec: RawSpec, { specPath, home, keyFileContents = [],
       template: tildeOr(g.template ?? d.template ?? DEFAULTS.template, tilde),
       mac: g.mac ?? macFor(name),
       boot: {
-        ...(g.image === undefined ? { kind: 'nix' as const } : { kind: 'image' as const, image: tilde(g.image) }),
+        ...bootKind(g, d, tilde),
         ...(g.kernel && { kernel: tilde(g.kernel) }),
         ...(g.initrd && { initrd: tilde(g.initrd) }),
         ...(g.cmdline !== undefined && { cmdline: g.cmdline }),
@@ -59,6 +59,17 @@ export function normalize(spec: RawSpec, { specPath, home, keyFileContents = [],
     sshKeyFiles: (spec.sshKeyFiles ?? []).map(tilde),
     guests,
   };
+}
+
+/** Which kind of boot: a prebuilt image, the guest's own kernel without an image, else a Nix-built image. */
+function bootKind(g: RawGuest, d: NonNullable<RawSpec['defaults']>, tilde: (p: string) => string): Boot {
+  if (g.image !== undefined) return { kind: 'image', image: tilde(g.image) };
+  const k = g.imageless ?? d.imageless;
+  if (!k) return { kind: 'nix' };
+  const source: KernelSource = k.tree !== undefined
+    ? { tree: tilde(k.tree) }
+    : { bzImage: tilde(k.bzImage!), modules: tilde(k.modules!), ...(k.config !== undefined && { config: tilde(k.config) }) };
+  return { kind: 'imageless', source };
 }
 
 function tildeOr(p: string, tilde: (p: string) => string): string {

@@ -22,6 +22,7 @@ export function checkRules(spec: RawSpec): RuleResult {
   for (const [name, guest] of Object.entries(spec.guests)) {
     const at = `guests.${name}`;
     checkGuest(at, guest, issues, warnings);
+    checkBootKind(at, guest, spec.defaults, issues, warnings);
     const mac = guest.mac ?? macFor(name);
     const other = macs.get(mac);
     if (other) issues.push({ path: `${at}.mac`, message: `MAC ${mac} is also guest "${other}"'s; set a different mac: on one of them` });
@@ -70,9 +71,35 @@ function checkHosts(spec: RawSpec, issues: SpecIssue[]): void {
  */
 function checkCommon(at: string, g: NonNullable<RawSpec['defaults']>, issues: SpecIssue[]): void {
   sizeRange(`${at}.memory`, g.memory, 128 * MiB, 16 * TiB, issues);
+  if (g.imageless !== undefined) checkImageless(at, g.imageless, issues);
   sizeRange(`${at}.diskSize`, g.diskSize, 256 * MiB, 64 * TiB, issues);
   if (g.template !== undefined && !BUILTIN_TEMPLATES.includes(g.template) && !g.template.startsWith('/') && !g.template.startsWith('~/')) {
     issues.push({ path: `${at}.template`, message: `"${g.template}" is neither a built-in template (${BUILTIN_TEMPLATES.join(', ')}) nor an absolute path` });
+  }
+}
+
+/** An imageless guest (its own imageless:, or the default's when it names no image:) boots only its kernel. */
+function checkBootKind(at: string, g: RawGuest, defaults: RawSpec['defaults'], issues: SpecIssue[], warnings: SpecIssue[]): void {
+  if (g.image !== undefined && g.imageless !== undefined) {
+    issues.push({ path: `${at}.imageless`, message: 'image: and imageless: are both set; an imageless guest has no disk image. Keep one of them' });
+    return;
+  }
+  const imageless = g.image === undefined && (g.imageless ?? defaults?.imageless) !== undefined;
+  if (!imageless) return;
+  for (const f of ['kernel', 'initrd', 'cmdline'] as const) {
+    if (g[f] !== undefined) issues.push({ path: `${at}.${f}`, message: `an imageless guest boots the kernel imageless: names, with the initrd and command line of its Nix closure; remove ${f}:` });
+  }
+  if (g.diskSize !== undefined) warnings.push({ path: `${at}.diskSize`, message: 'an imageless guest has no root disk (its root is a tmpfs); diskSize is ignored' });
+}
+
+/** imageless: names a kernel one way: a build tree, or a bzImage with its modules. */
+function checkImageless(at: string, k: NonNullable<RawGuest['imageless']>, issues: SpecIssue[]): void {
+  const p = `${at}.imageless`;
+  if (k.tree !== undefined) {
+    const extra = (['bzImage', 'modules', 'config'] as const).filter((f) => k[f] !== undefined);
+    if (extra.length) issues.push({ path: p, message: `tree: and ${extra.join(', ')}: are both set; name a kernel build tree (tree:) or a bzImage with its modules (bzImage:, modules:), not both` });
+  } else if (k.bzImage === undefined || k.modules === undefined) {
+    issues.push({ path: p, message: `${k.bzImage === undefined && k.modules === undefined ? 'no kernel named' : k.bzImage === undefined ? 'modules: without bzImage:' : 'bzImage: without modules:'}; write imageless: { tree: /path/to/linux } (a built kernel tree) or imageless: { bzImage: FILE, modules: DIR } (DIR holds <release>/modules.dep, e.g. INSTALL_MOD_PATH/lib/modules)` });
   }
 }
 

@@ -106,6 +106,12 @@ const guestCommon = {
   testSuites: z.array(z.enum(TEST_SUITES, { error: `a test suite is one of ${TEST_SUITES.join(', ')}` })).optional(),
   accel: z.enum(['auto', 'kvm', 'tcg'], { error: 'accel is auto, kvm or tcg' }).optional(),
   template: text.optional(),
+  imageless: strict({
+    tree: absPath.describe('A kernel build tree: flakevirt boots its arch/x86/boot/bzImage, checks its .config and installs its modules (make modules_install) into a directory of its own').optional(),
+    bzImage: absPath.describe('A built kernel image (bzImage) to boot, with modules:').optional(),
+    modules: absPath.describe('The directory holding the kernel\'s modules as <release>/ with modules.dep (like /lib/modules, or INSTALL_MOD_PATH/lib/modules)').optional(),
+    config: absPath.describe('The kernel\'s .config, checked for what an imageless boot needs built in (default: <modules>/<release>/build/.config or config-<release> beside the bzImage, when there)').optional(),
+  }).describe('Boot your own kernel without a disk image (nixos-flake\'s imageless backend: tmpfs root, /nix/store and /lib/modules over virtiofs): { tree: DIR } or { bzImage: FILE, modules: DIR }').optional(),
 };
 
 const guestSchema = strict({

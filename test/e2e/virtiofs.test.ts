@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { e2eSkipReason, TestHost, tinyGuest } from '../helpers/testhost.js';
 import { buildDomain, parseDomain } from '../../src/libvirt-xml/domain.js';
+import { findVirtiofsd } from '../../src/adapters/virtiofsd.js';
 
-/** The host's virtiofsd: the distribution's, or the wrapper scripts/install-virtiofsd.sh writes. */
-function virtiofsd(): string | undefined {
-  return ['/usr/bin/virtiofsd', '/usr/libexec/virtiofsd', '/usr/lib/qemu/virtiofsd', '/usr/local/libexec/flakevirt-virtiofsd'].find((f) => existsSync(f));
-}
-const skip = e2eSkipReason() ?? (virtiofsd() ? undefined : 'no virtiofsd on this host (scripts/install-virtiofsd.sh installs one)');
+/** The host's virtiofsd, found where flakevirt looks (the distribution's, or scripts/install-virtiofsd.sh's wrapper). */
+const found = await findVirtiofsd();
+const virtiofsd = () => found;
+const skip = e2eSkipReason() ?? (found ? undefined : 'no virtiofsd on this host (scripts/install-virtiofsd.sh installs one)');
 if (skip && !e2eSkipReason()) process.stderr.write(`skipped: ${skip}\n`);
 const host = skip ? undefined : new TestHost('vfs');
 let spec = '';

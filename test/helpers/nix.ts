@@ -43,7 +43,11 @@ export function nixosFlakeOn(from: string, to: string, nixpkgs: string): string 
   return to;
 }
 
-export function nixFixture(parent?: string): NixFixture {
+/**
+ * The fixture; with `userland` (the tiny guest's initrd.img) the stand-in can build systems that boot
+ * (imageless closures: their init and initrd run the tiny guest's busybox, udev and dropbear).
+ */
+export function nixFixture(parent?: string, { userland }: { userland?: string } = {}): NixFixture {
   const missing = upstreamMissing();
   if (missing) throw new Error(missing);
   const dir = mkdtempSync(join(parent ?? '/var/tmp', 'flakevirt-nix-'));
@@ -51,6 +55,7 @@ export function nixFixture(parent?: string): NixFixture {
   const nixpkgs = join(dir, 'nixpkgs');
   cpSync(fixture('nix', 'nixpkgs-standin'), nixpkgs, { recursive: true });
   cpSync(join(UPSTREAM, 'nixpkgs-lib', 'lib'), join(nixpkgs, 'lib'), { recursive: true });
+  if (userland) writeFileSync(join(nixpkgs, 'userland.nix'), `${JSON.stringify(userland)}\n`);
   // The real library, its one input (nixpkgs, github:NixOS/nixpkgs/nixos-26.05) pointed at the
   // stand-in; its lock pins GitHub, so it goes.
   const nixosFlake = nixosFlakeOn(join(UPSTREAM, 'nixos-flake'), join(dir, 'nixos-flake'), nixpkgs);

@@ -1,6 +1,6 @@
 // A private libvirt host (scripts/testhost.sh) and flakevirt run inside it, for end-to-end tests.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './fixtures.js';
 import { hasCommand } from './tools.js';
@@ -94,6 +94,15 @@ export class TestHost {
 export function tinyGuest(): { dir: string; kernel: string; initrd: string; base: string } {
   const dir = execFileSync(join(REPO_ROOT, 'scripts', 'tiny-guest.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   return { dir, kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), base: join(dir, 'base.qcow2') };
+}
+
+/**
+ * A kernel as a developer has one after make and make modules_install (scripts/kernel-pair.sh, from a
+ * Debian cloud kernel package): tiny = the tiny guest's 6.12, other = another 6.12, old = bookworm's 6.1.
+ */
+export function kernelPair(which: 'tiny' | 'other' | 'old'): { dir: string; bzImage: string; modules: string; release: string } {
+  const dir = execFileSync(join(REPO_ROOT, 'scripts', 'kernel-pair.sh'), [which], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return { dir, bzImage: join(dir, 'bzImage'), modules: join(dir, 'lib', 'modules'), release: readFileSync(join(dir, 'release'), 'utf8').trim() };
 }
 
 /** Collects a spawned child's output until it exits (for flakevirt runs started in the background). */
