@@ -12,7 +12,7 @@ import { e2eSkipReason, kernelPair, TestHost, tinyGuest } from '../helpers/testh
 import { hasCommand } from '../helpers/tools.js';
 import { nixFixture, upstreamMissing, type NixFixture } from '../helpers/nix.js';
 import { findVirtiofsd } from '../../src/adapters/virtiofsd.js';
-import { parseDomain } from '../../src/libvirt-xml/domain.js';
+import { buildDomain, parseDomain } from '../../src/libvirt-xml/domain.js';
 
 const skip = e2eSkipReason() ?? (hasCommand('nix') ? undefined : 'nix not installed') ?? upstreamMissing()
   ?? (hasCommand('ansible') ? undefined : 'ansible-core is needed')
@@ -157,6 +157,30 @@ describe.skipIf(skip)('imageless guests on a real libvirtd', () => {
     const c = fv('checkpoint', '-f', spec, 'il-b');
     expect(c.status, c.stderr).toBe(2);
     expect(c.stderr).toMatch(/flakevirt does not checkpoint an imageless guest/);
+  });
+
+  it('the stand-in fails where the real initrd fails: a command line without root=tmpfs has nothing to switch to', async () => {
+    // il-b's definition as flakevirt wrote it, under another name, without its disks, root=tmpfs dropped.
+    const d = parseDomain(host!.virsh('dumpxml', '--inactive', 'il-b'))!;
+    d.name = 'il-noroot';
+    delete d.uuid;
+    d.metadata = {};
+    d.devices.disks = [];
+    d.qemuArgs = [];
+    d.devices.interfaces = [];
+    d.os.cmdline = d.os.cmdline!.replace('root=tmpfs ', '');
+    const log = join(host!.scratch, 'noroot.log');
+    d.devices.serials[0]!.log = { file: log, append: 'off' };
+    writeFileSync(join(host!.scratch, 'noroot.xml'), buildDomain(d));
+    host!.virsh('define', join(host!.scratch, 'noroot.xml'));
+    host!.virsh('start', 'il-noroot');
+    let seen = '';
+    for (const end = Date.now() + 90_000; Date.now() < end && !/stand-in stage 1: stopped/.test(seen); await new Promise((r) => setTimeout(r, 500))) {
+      seen = existsSync(log) ? readFileSync(log, 'utf8') : '';
+    }
+    host!.virsh('destroy', 'il-noroot');
+    host!.virsh('undefine', 'il-noroot');
+    expect(seen).toMatch(/stand-in stage 1: no root= on the kernel command line: nothing to switch to/);
   });
 
   it('down takes the guests and then the closure\'s GC root, never the store path itself', () => {

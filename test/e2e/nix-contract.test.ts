@@ -5,12 +5,13 @@
 // composition deviates from the library's contract (no overlay, conflicting definitions, a failed
 // assertion, a unit name nix cannot store).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { missing } from '../helpers/tools.js';
 import { nixFixture, nixosFlakeOn, upstreamMissing, type NixFixture } from '../helpers/nix.js';
+import { tinyGuest } from '../helpers/testhost.js';
 
 const skip = process.getuid?.() !== 0 ? 'nix evaluation of path: flakes needs root here (single-user nix-bin)' : missing('nix') ?? upstreamMissing();
 if (skip) process.stderr.write(`skipped: ${skip}\n`);
@@ -115,6 +116,68 @@ describe.skipIf(skip)('the Nix configuration against the real nixos-flake', () =
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/clash: .*nix evaluation failed[\s\S]*guests\.clash: its NixOS configuration does not evaluate[\s\S]*Exactly one of users\.users\.fsgqa\.isSystemUser and users\.users\.fsgqa\.isNormalUser must be set/);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+});
+
+// Imageless guests (issue 23): the same real library's imageless backend, composed by flakevirt's
+// nix/flakevirt-imageless.nix, evaluated for every profile and test suite, and built by the stand-in
+// into a closure whose boot.json and stage-1 fstab follow what the configuration says, so a
+// configuration that moves the shares is caught where the real initrd would fail.
+describe.skipIf(skip)('imageless configurations against the real nixos-flake', () => {
+  let kernel = '';
+  /** A bzImage header and a modules directory: enough for the spec's checks (no boot here). */
+  beforeAll(() => {
+    fx = nixFixture(undefined, { userland: tinyGuest().initrd });
+    const rel = '6.12.95+deb12-cloud-amd64';
+    const b = Buffer.alloc(0x2000);
+    b.write('HdrS', 0x202, 'latin1'); b.writeUInt16LE(0x20f, 0x206); b.writeUInt16LE(0x1000, 0x20e); b.write(`${rel} #1\0`, 0x1200, 'latin1');
+    mkdirSync(join(fx.dir, 'k', 'lib', 'modules', rel), { recursive: true });
+    writeFileSync(join(fx.dir, 'k', 'bzImage'), b);
+    writeFileSync(join(fx.dir, 'k', 'lib', 'modules', rel, 'modules.dep'), '');
+    kernel = `imageless: { bzImage: ${join(fx.dir, 'k', 'bzImage')}, modules: ${join(fx.dir, 'k', 'lib', 'modules')} }`;
+  });
+  afterAll(() => fx && rmSync(fx.dir, { recursive: true, force: true }));
+
+  it('evaluates every profile and test suite alone and all of them together', () => {
+    const guests = [
+      ...PROFILES.map((p) => `  i-${p}: { ${kernel}, profiles: [${p}] }`),
+      ...SUITES.map((t) => `  j-${t}: { ${kernel}, testSuites: [${t}] }`),
+      `  iall: { ${kernel}, profiles: [${PROFILES.join(', ')}], testSuites: [${SUITES.join(', ')}], storage: { /mnt/test: { device: /dev/nvme0n1, size: 16MiB, fsType: xfs, autoFormat: true } } }`,
+    ];
+    const r = flakevirt(spec('imageless', `${guests.join('\n')}\n`), 'build', '--check', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as Array<{ name: string; ok: boolean; how: string }>;
+    expect(rows.map((x) => [x.name, x.ok, x.how])).toEqual(rows.map((x) => [x.name, true, 'evaluates']));
+    expect(rows).toHaveLength(PROFILES.length + SUITES.length + 1);
+  });
+
+  it('builds a closure whose boot.json names its init and initrd, and whose stage 1 mounts exactly the backend\'s shares', () => {
+    const r = flakevirt(spec('one', `  one: { ${kernel}, testSuites: [fstests] }\n`), 'build', 'one', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const [row] = JSON.parse(r.stdout) as Array<{ storePath: string }>;
+    const v1 = JSON.parse(readFileSync(join(row!.storePath, 'boot.json'), 'utf8'))['org.nixos.bootspec.v1'];
+    expect(v1.init).toBe(`${row!.storePath}/init`);
+    expect(v1.toplevel).toBe(row!.storePath);
+    const fstab = spawnSync('sh', ['-c', `gzip -dc '${v1.initrd}' | cpio -i --to-stdout --quiet etc/fstab`], { encoding: 'utf8' }).stdout;
+    expect(fstab).toBe('store /nix/store virtiofs defaults\nmodules /lib/modules virtiofs defaults\n');
+    // Not a kernel to boot: nixpkgs' own package, which flakevirt never hands to libvirt.
+    expect(readFileSync(v1.kernel, 'utf8')).toMatch(/not a kernel/);
+  });
+
+  it('catches a configuration that moves a share: another tag conflicts, a forced one reaches stage 1\'s fstab', () => {
+    const build = (line: string) => {
+      const dir = variant('one', (f, t) => (f === 'default.nix' ? t.replace('networking.hostName = lib.mkForce "";', `networking.hostName = lib.mkForce "";\n  ${line}`) : t));
+      return nix('build', '--no-link', '--json', `path:${dir}#toplevel`);
+    };
+    const clash = build('fileSystems."/nix/store".device = "nix-store";');
+    expect(clash.status).not.toBe(0);
+    expect(clash.stderr).toMatch(/fileSystems\."\/nix\/store"\.device' has conflicting definition values/);
+    const forced = build('fileSystems."/lib/modules".neededForBoot = lib.mkForce false;');
+    expect(forced.status, forced.stderr).toBe(0);
+    const out = (JSON.parse(forced.stdout) as Array<{ outputs: { out: string } }>)[0]!.outputs.out;
+    const initrd = JSON.parse(readFileSync(join(out, 'boot.json'), 'utf8'))['org.nixos.bootspec.v1'].initrd;
+    // Without neededForBoot the modules share is left to stage 2, as NixOS would: stage 1 mounts only the store.
+    expect(spawnSync('sh', ['-c', `gzip -dc '${initrd}' | cpio -i --to-stdout --quiet etc/fstab`], { encoding: 'utf8' }).stdout).toBe('store /nix/store virtiofs defaults\n');
   });
 });
 
