@@ -17,7 +17,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((a, x, i, all) => (
 const sizes = (args.sizes ?? '1,4,8').split(',').map(Number);
 const rounds = Number(args.rounds ?? 5);
 const boots = Number(args.boots ?? 3);
-const only = args.only ? args.only.split(',') : ['overlay', 'lease', 'reimage', 'fleet', 'read', 'everyday', 'checkpoint', 'multihost'];
+const only = args.only ? args.only.split(',') : ['overlay', 'lease', 'reimage', 'fleet', 'read', 'everyday', 'checkpoint', 'multihost', 'imageless'];
 const resetSizes = (args['reset-sizes'] ?? '256,1024,2048').split(',').map(Number);
 const fleetSizes = (args.fleet ?? '1,4,8').split(',').map(Number);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -96,10 +96,11 @@ function setupHost() {
 }
 
 /** Runs flakevirt in the host; returns exit status and the arrival time (ms, epoch) of each stderr line. */
-function timedFlakevirt(argv, host = 'bench') {
+function timedFlakevirt(argv, host = 'bench', env = {}) {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const p = spawn(TH, ['exec', host, '--', process.execPath, CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const withEnv = Object.keys(env).length ? ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)] : [];
+    const p = spawn(TH, ['exec', host, '--', ...withEnv, process.execPath, CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = [];
     let buf = '';
     p.stderr.on('data', (d) => {
@@ -331,6 +332,88 @@ process.exit(1);
   }
 }
 
+// 8. Imageless (issue 23): a kernel change reaching a running guest. `up` after the bzImage and
+// modules change (the guest restarts on the new kernel, lease for its new boot) against `reimage` of
+// an image guest, and against installing the kernel in an image guest and rebooting (modelled as a
+// reimage plus one more boot). The closure is the stand-in's (test/fixtures/nix), the guests the
+// tiny guest's programs: the boots are TCG boots of the same kernel, so the ratios compare what each
+// way adds; flakevirt's own part is everything but destroy, QEMU start and the boot to the lease.
+async function imagelessBench() {
+  const { nixFixture, upstreamMissing } = await import('../test/helpers/nix-fixture.mjs');
+  if (upstreamMissing()) { rows.push(['imageless kernel change', `skipped: ${upstreamMissing()}`, '', '']); return; }
+  const dir = mkdtempSync('/var/tmp/flakevirt-bench-');
+  chmodSync(dir, 0o755);
+  execFileSync(TH, ['up', 'bench'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const pair = (w) => execFileSync(join(ROOT, 'scripts', 'kernel-pair.sh'), [w], { encoding: 'utf8' }).trim();
+  try {
+    const tiny = execFileSync(join(ROOT, 'scripts', 'tiny-guest.sh'), { encoding: 'utf8' }).trim();
+    const kernels = [pair('tiny'), pair('other')];
+    const fx = nixFixture(dir, { userland: `${tiny}/initrd.img` });
+    const spec = join(dir, 'imageless.yaml');
+    // The developer's loop: the spec names one bzImage and modules directory; each round a new build
+    // lands there (the bzImage replaced, modules_install writing its release directory anew).
+    const k = join(dir, 'k');
+    const land = (from) => {
+      const release = readFileSync(join(from, 'release'), 'utf8').trim();
+      execFileSync('mkdir', ['-p', join(k, 'lib', 'modules')]);
+      execFileSync('cp', [join(from, 'bzImage'), join(k, 'bzImage.new')]);
+      execFileSync('mv', [join(k, 'bzImage.new'), join(k, 'bzImage')]);
+      execFileSync('rm', ['-rf', join(k, 'lib', 'modules', release)]);
+      execFileSync('cp', ['-a', join(from, 'lib', 'modules', release), join(k, 'lib', 'modules', release)]);
+      execFileSync('chmod', ['-R', 'a+rX', k]);
+    };
+    land(kernels[0]);
+    writeFileSync(spec, `pool: ${dir}/pool\naccel: tcg\nnixosFlake: ${fx.nixosFlake}\ndefaults: { memory: 512MiB, vcpus: 2, profiles: [] }\nguests:\n  bi-1: { imageless: { bzImage: ${k}/bzImage, modules: ${k}/lib/modules }, disks: { /dev/vdb: { size: 64MiB } } }\n  bm-1: { diskSize: 1GiB, image: ${tiny}/base.qcow2, kernel: ${tiny}/vmlinuz, initrd: ${tiny}/initrd.img, cmdline: "console=ttyS0 quiet", disks: { /dev/vdb: { size: 64MiB } } }\n`);
+    const fv = (argv) => timedFlakevirt(argv, 'bench', fx.env);
+    const up = await fv(['up', '-f', spec, '--timeout', '300']);
+    if (up.status !== 0) throw new Error('bench: imageless up failed');
+    // The parts of one run: destroy (stopping → the next step), QEMU start, the boot to the lease; the rest is flakevirt's.
+    const parts = (run) => {
+      const iStop = run.lines.findIndex((l) => /\] stopping/.test(l.text));
+      const tStop = run.lines[iStop]?.at;
+      const tNext = run.lines.slice(iStop + 1).find((l) => /\] /.test(l.text))?.at;
+      const tStart = when(run, /\] starting/);
+      const tWait = when(run, /waiting for a fresh DHCP lease/);
+      const tLease = when(run, /\] lease /);
+      const total = run.end - run.t0;
+      const destroy = tNext - tStop;
+      const start = tWait - tStart;
+      const boot = tLease - tWait;
+      return { total, destroy, start, boot, own: total - destroy - start - boot };
+    };
+    const swaps = [];
+    const reimages = [];
+    const extraBoots = [];
+    for (let b = 0; b < boots; b++) {
+      await settle();
+      land(kernels[(b + 1) % 2]);
+      const run = await fv(['up', '-f', spec, 'bi-1', '--timeout', '300']);
+      if (run.status !== 0 || !run.lines.some((l) => /changed: kernel: /.test(l.text))) throw new Error('bench: the kernel change did not restart bi-1');
+      swaps.push(parts(run));
+      if (process.env.BENCH_TRACE) for (const l of run.lines) console.error(`${l.at - run.t0} ${l.text}`);
+      await settle();
+      const re = await fv(['reimage', '-f', spec, 'bm-1', '--timeout', '300']);
+      if (re.status !== 0) throw new Error('bench: reimage failed');
+      reimages.push(parts(re));
+      // One more boot of the image guest: what "install the kernel in it, then reboot" adds.
+      await settle();
+      inHost(['virsh', '-q', '-c', 'qemu:///system', 'destroy', 'bm-1']);
+      const again = await fv(['up', '-f', spec, 'bm-1', '--timeout', '300']);
+      if (again.status !== 0) throw new Error('bench: restart failed');
+      extraBoots.push(again.end - again.t0);
+    }
+    const nodeStart = median(Array.from({ length: 5 }, () => { const t = performance.now(); execFileSync(process.execPath, ['-e', '0']); return performance.now() - t; }));
+    const m = (xs, k) => median(xs.map((o) => o[k]));
+    const swap = m(swaps, 'total');
+    const reimage = m(reimages, 'total');
+    const install = reimage + median(extraBoots);
+    rows.push([`imageless kernel change → guest up on it with a lease (median of ${boots})`, `${fmt(swap)} ms (destroy ${fmt(m(swaps, 'destroy'))} + start ${fmt(m(swaps, 'start'))} + boot ${fmt(m(swaps, 'boot'))})`, `reimage ${fmt(reimage)} ms (${(reimage / swap).toFixed(1)}×), install + reboot ${fmt(install)} ms (${(install / swap).toFixed(1)}×)`, `flakevirt's own ${fmt(m(swaps, 'own'))} ms (goal ≤ 300; node -e 0 ${fmt(nodeStart)} ms, ${(m(swaps, 'own') / nodeStart).toFixed(1)}×)`]);
+  } finally {
+    spawnSync(TH, ['down', 'bench']);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // 6. Read path: whole-process time of `list` and `ips` (Node start-up included) vs `virsh list` + a virsh call per domain.
 async function readBench() {
   const env = { ...process.env, LIBVIRT_DEFAULT_URI: 'test:///default' };
@@ -398,6 +481,7 @@ if (process.getuid() === 0 && (only.includes('read') || only.includes('everyday'
 if (only.includes('read')) await readBench();
 if (process.getuid() === 0 && only.includes('checkpoint')) await checkpointBench();
 if (process.getuid() === 0 && only.includes('multihost')) await multihostBench();
+if (process.getuid() === 0 && only.includes('imageless')) await imagelessBench();
 
 const host = `${execFileSync('nproc').toString().trim()} cores, ${(Number(execFileSync('awk', ['/MemTotal/ {print $2}', '/proc/meminfo']).toString()) / 1048576).toFixed(0)} GiB, ${execFileSync('qemu-system-x86_64', ['--version']).toString().split('\n')[0]}`;
 console.log(`flakevirt benchmarks — ${host}\n`);

@@ -4,6 +4,7 @@
 // flakevirt refuses or defines), and then nothing is kept. The key holds everything the answer
 // depends on, so an entry is never stale: a changed input is a different key.
 import { readFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { cacheDir, privateDir, writeOwnFile } from './private-dir.js';
@@ -41,5 +42,11 @@ export async function cachedJson<T>(area: string, key: string | undefined, compu
 export async function fileIdentity(path: string): Promise<string | undefined> {
   const { stat } = await import('node:fs/promises');
   const st = await stat(path, { bigint: true }).catch(() => undefined);
+  return st ? `${path}:${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : undefined;
+}
+
+/** The same, synchronously: for thousands of files at once (a kernel's modules), twice as fast. */
+export function fileIdentitySync(path: string): string | undefined {
+  const st = statSync(path, { bigint: true, throwIfNoEntry: false });
   return st ? `${path}:${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : undefined;
 }

@@ -1,6 +1,6 @@
 // A local host's guest files: one directory per guest in the pool with a manifest, disks made by
 // qemu-img or ftruncate, Nix-built bases kept alive by GC roots in POOL/.gcroots.
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { checkOwnDir, ownDir } from './private-dir.js';
 import { RefusedError } from '../errors.js';
 import { dirname } from 'node:path';
@@ -102,6 +102,15 @@ export class FileStore implements GuestStore {
         await dropGcRoot(link);
         dropped.push(link);
       }
+    }
+    // Modules flakevirt installed from a kernel tree (POOL/.kernels/<release>-<id>) that no domain shares any more.
+    const kernels = `${this.pool}/.kernels`;
+    for (const name of await readdir(kernels).catch(() => [] as string[])) {
+      const dir = `${kernels}/${name}`;
+      if (domainFiles.some((f) => f === `${dir}/lib/modules` || f.startsWith(`${dir}/`))) continue;
+      if (!(await lstat(dir).then((st) => st.isDirectory(), () => false))) continue;
+      await rm(dir, { recursive: true, force: true });
+      dropped.push(dir);
     }
     return dropped;
   }

@@ -1,14 +1,32 @@
 // nix through execa: lock and build a guest's flake, read its version, keep store paths alive.
 // nix-command and flakes are enabled on every call, so a stock nix.conf works.
 import { execa } from 'execa';
-import { mkdir, readlink, rm, symlink, readdir } from 'node:fs/promises';
+import { access, constants, mkdir, readlink, realpath, rm, symlink, readdir } from 'node:fs/promises';
 import { SpecError, ToolError } from '../errors.js';
 import { run } from './run.js';
 
 const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
 
+/**
+ * `nix --version`, part of every build's fingerprint; kept by the identity of the nix binary PATH
+ * finds (the wrapper Debian installs, or a profile's), so a run that builds nothing spawns nothing.
+ */
 export async function nixVersion(): Promise<string> {
-  return (await run('nix', ['--version'], 'reading the nix version')).trim();
+  const ask = async () => (await run('nix', ['--version'], 'reading the nix version')).trim();
+  const bin = await onPath('nix');
+  if (!bin) return ask();
+  const { cachedJson, fileIdentity } = await import('./file-cache.js');
+  const id = await fileIdentity(await realpath(bin));
+  return cachedJson('nix-version', id && `${bin}\0${id}`, ask);
+}
+
+/** The first executable `name` in PATH (as execa would find it), or undefined. */
+async function onPath(name: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+    const f = `${dir}/${name}`;
+    if (await access(f, constants.X_OK).then(() => true, () => false)) return f;
+  }
+  return undefined;
 }
 
 /** `nix flake lock` (keeps flake.lock; `update` re-pins the nixos-flake input). */

@@ -27,8 +27,13 @@ export async function runPerGuest(
 ): Promise<void> {
   const { fleet, dir } = await loadFleet(opts, { allowExample: 'prepare' });
   const picked = pickGuests(fleet.guests, opts.guests);
+
   const selected = new Set(hostsFor(opts, fleet).map((h) => h.name));
-  const hosts = await Hosts.open(fleet.hosts, fleet);
+  const opening = Hosts.open(fleet.hosts, fleet);
+  // Imageless guests' kernels are hashed (by content) while libvirt answers.
+  const kernels = picked.flatMap((g) => { const k = bootKindOf(g.boot).ownKernel(g.boot); return k ? [k] : []; });
+  if (kernels.length) void import('../adapters/kernel.js').then((m) => kernels.forEach((k) => m.kernelContent(k)));
+  const hosts = await opening;
   try {
     const { placement, capacity, commit } = await placeFleet(fleet, hosts, { save: false });
     const hostOf = (g: Guest) => placement.hostOf.get(g.name)!;

@@ -145,6 +145,26 @@ describe.skipIf(skip)('imageless guests on a real libvirtd', () => {
     expect(now.stdout.split('\n').slice(0, 2)).toEqual([expect.not.stringMatching(bootId), 'kept']);
   });
 
+  it('a kernel tree: flakevirt installs its modules into a directory of its own and boots it', () => {
+    // A built tree as far as flakevirt reads one: arch/x86/boot/bzImage, .config, modules.order, and a
+    // Makefile standing in for kbuild's modules_install (it installs the pair's modules; a real tree
+    // takes an hour to build). il-b moves to it from the default's bzImage.
+    const tree = join(host!.scratch, 'linux');
+    execFileSync('mkdir', ['-p', join(tree, 'arch', 'x86', 'boot')]);
+    execFileSync('cp', [other.bzImage, join(tree, 'arch', 'x86', 'boot', 'bzImage')]);
+    execFileSync('cp', [join(other.dir, `config-${other.release}`), join(tree, '.config')]);
+    writeFileSync(join(tree, 'modules.order'), '');
+    writeFileSync(join(tree, 'Makefile'), `modules_install:\n\tmkdir -p $(INSTALL_MOD_PATH)/lib/modules\n\tcp -a ${join(other.modules, other.release)} $(INSTALL_MOD_PATH)/lib/modules/\n`);
+    writeFileSync(spec, readFileSync(spec, 'utf8').replace('  il-b: { ', `  il-b: { imageless: { tree: ${tree} }, `));
+    const r = fv('up', '-f', spec, 'il-b', '--timeout', '180');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/installing the modules of 6\.12\.\S+ \(make -C .*linux modules_install INSTALL_MOD_PATH=/);
+    const modules = parseDomain(host!.virsh('dumpxml', 'il-b'))!.devices.filesystems.find((f) => f.tag === 'modules')!.source;
+    expect(modules).toMatch(new RegExp(`^${pool}/\\.kernels/${other.release.replace(/[.+]/g, '\\$&')}-[0-9a-f]{16}/lib/modules$`));
+    const now = ssh('il-b', 'uname -r; cut -d" " -f1 /proc/modules | grep -c virtio_net');
+    expect(now.stdout.split('\n').slice(0, 2)).toEqual([other.release, '1']);
+  });
+
   it('refuses, before anything is defined, a kernel without virtiofs built in, and a checkpoint', () => {
     const old = kernelPair('old');
     writeSpec(other, `  il-old: { imageless: { bzImage: ${old.bzImage}, modules: ${old.modules} } }\n`);
@@ -190,5 +210,8 @@ describe.skipIf(skip)('imageless guests on a real libvirtd', () => {
     expect(host!.virsh('list', '--all', '--name').trim()).toBe('');
     expect(gcRoots()).toEqual([]);
     expect(existsSync(closure)).toBe(true);
+    // The modules installed from the tree went with the last guest that shared them.
+    expect(existsSync(join(pool, '.kernels')) ? readdirSync(join(pool, '.kernels')) : []).toEqual([]);
+    expect(r.stderr).toMatch(/removed .*\/\.kernels\/6\.12\.\S+ from host local \(no guest uses it\)/);
   });
 });

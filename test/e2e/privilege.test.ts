@@ -92,9 +92,9 @@ describe.skipIf(skip)('what an unprivileged user can write does not steer root-r
     }
   });
 
-  it('the cache areas (host facts, image info, QEMU properties, domain facts, live network) are root\'s own, and one handed to the user is not believed', async () => {
+  it('the cache areas (host facts, image info, QEMU properties, domain facts, live network, kernel content, nix version) are root\'s own, and one handed to the user is not believed', async () => {
     const { areaDir, cachedJson } = await import('../../src/adapters/file-cache.js');
-    for (const area of ['host-facts', 'image-info', 'qemu-props', 'domain-facts', 'live-network']) {
+    for (const area of ['host-facts', 'image-info', 'qemu-props', 'domain-facts', 'live-network', 'kernel-content', 'nix-version']) {
       const dir = areaDir(area)!;
       expect(dir, area).toBeDefined();
       expect(statSync(dir).uid).toBe(0);
@@ -120,6 +120,23 @@ describe.skipIf(skip)('what an unprivileged user can write does not steer root-r
       chownSync(dir, owner.uid, owner.gid);
       rmSync(file, { force: true });
     }
+  });
+
+  it('an imageless guest\'s kernel tree the user owns is refused before make modules_install could run their Makefile as root', () => {
+    const dir = malloryDir();
+    const tree = join(dir, 'linux');
+    const v = victim();
+    const b = Buffer.alloc(0x2000);
+    b.write('HdrS', 0x202, 'latin1'); b.writeUInt16LE(0x20f, 0x206); b.writeUInt16LE(0x1000, 0x20e); b.write('6.13.0 #1\0', 0x1200, 'latin1');
+    writeFileSync(join(root, 'bz'), b);
+    for (const a of [['mkdir', '-p', join(tree, 'arch', 'x86', 'boot')], ['cp', join(root, 'bz'), join(tree, 'arch', 'x86', 'boot', 'bzImage')], ['sh', '-c', `printf 'modules_install:\\n\\tcp /dev/null ${v.path}\\n' > ${tree}/Makefile`]]) {
+      expect(mallory.run(a).status, a.join(' ')).toBe(0);
+    }
+    writeFileSync(join(root, 'tree.yaml'), `sshKeys: ["${KEY}"]\nguests:\n  g: { imageless: { tree: ${tree} } }\n`);
+    const r = fv(root, '-f', join(root, 'tree.yaml'), 'up');
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/guests\.g\.imageless\.tree: .*belongs to uid \d+; flakevirt runs make modules_install in the tree as root/);
+    expect(v.same()).toBe(true);
   });
 
   it('inventory --script and ssh-config --write refuse a directory the user can write, leaving a planted symlink\'s target alone', () => {
