@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { e2eSkipReason, kernelPair, TestHost, tinyGuest } from '../helpers/testhost.js';
 import { hasCommand } from '../helpers/tools.js';
-import { nixFixture, upstreamMissing, type NixFixture } from '../helpers/nix.js';
+import { nixFixture, nixosFlakeOn, upstreamMissing, type NixFixture } from '../helpers/nix.js';
 import { findVirtiofsd } from '../../src/adapters/virtiofsd.js';
 import { buildDomain, parseDomain } from '../../src/libvirt-xml/domain.js';
 
@@ -214,4 +214,33 @@ describe.skipIf(skip)('imageless guests on a real libvirtd', () => {
     expect(existsSync(join(pool, '.kernels')) ? readdirSync(join(pool, '.kernels')) : []).toEqual([]);
     expect(r.stderr).toMatch(/removed .*\/\.kernels\/6\.12\.\S+ from host local \(no guest uses it\)/);
   });
+});
+
+// The same with a real nixos-flake imageless closure (systemd stage 1, systemd, networkd, OpenSSH),
+// where there is a network to build one: set FLAKEVIRT_NIXOS_FLAKE (a nixos-flake checkout) and
+// FLAKEVIRT_NIXPKGS (a nixpkgs checkout, e.g. nixos-26.05) on a host with nix, libvirt and virtiofsd.
+const realSkip = process.env.FLAKEVIRT_NIXOS_FLAKE && process.env.FLAKEVIRT_NIXPKGS ? e2eSkipReason()
+  : 'set FLAKEVIRT_NIXOS_FLAKE and FLAKEVIRT_NIXPKGS to checkouts of nixos-flake and nixpkgs (a networked host) to boot a real imageless closure';
+if (realSkip) process.stderr.write(`skipped: ${realSkip}\n`);
+describe.skipIf(realSkip)('a real nixos-flake imageless closure (opt-in)', () => {
+  it('boots the 6.12 cloud kernel from the store share, gets a lease, and answers ssh with the spec\'s key', () => {
+    const real = new TestHost('ilreal');
+    real.up();
+    try {
+      const pairReal = kernelPair('tiny');
+      const k = join(real.scratch, 'id_ed25519');
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', k]);
+      const flake = nixosFlakeOn(process.env.FLAKEVIRT_NIXOS_FLAKE!, join(real.scratch, 'nixos-flake'), process.env.FLAKEVIRT_NIXPKGS!);
+      const file = join(real.scratch, 'flakevirt.yaml');
+      writeFileSync(file, `pool: ${join(real.scratch, 'pool')}\nnixosFlake: ${flake}\nuser: kdev\nsshKeyFiles: [${k}.pub]\nguests:\n  ilr: { memory: 2GiB, vcpus: 2, profiles: [], imageless: { bzImage: ${pairReal.bzImage}, modules: ${pairReal.modules} } }\n`);
+      const up = real.flakevirt('up', '-f', file, '--wait', 'ssh', '--timeout', '3600');
+      expect(up.status, up.stderr).toBe(0);
+      const ip = /^ilr\s+(\S+)/m.exec(real.flakevirt('ips', '-f', file).stdout)![1]!;
+      const r = real.exec(['ssh', '-i', k, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', `root@${ip}`, 'uname -r; findmnt -no FSTYPE /; findmnt -no SOURCE /nix/store']);
+      expect(r.stdout.trim().split('\n')).toEqual([pairReal.release, 'tmpfs', 'store']);
+      real.flakevirt('down', '--all', '-f', file);
+    } finally {
+      real.down();
+    }
+  }, 60 * 60_000);
 });
