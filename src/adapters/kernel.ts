@@ -2,7 +2,8 @@
 // configuration can boot imageless, its modules, and the identity of its content (what `up`
 // compares to know the kernel changed). A kernel tree's modules are installed by flakevirt with
 // `make modules_install` into a directory of its own, one per release and content.
-import { lstat, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readHead } from './read-head.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,17 +24,6 @@ export interface ResolvedKernel {
   modules: string;
   /** The content identity of the bzImage and its modules (not their times). */
   id: string;
-}
-
-async function readHead(file: string, n: number): Promise<Uint8Array> {
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
 }
 
 /** The release a bzImage carries, or why it has none. */

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SpecError, type SpecIssue } from '../errors.js';
+import { readHead } from '../adapters/read-head.js';
 import type { Fleet, Warning } from '../model.js';
 import { BUILTIN_TEMPLATES } from './defaults.js';
 import { SSH_PUBLIC_KEY } from './ssh-key.js';
@@ -210,14 +211,3 @@ async function fileProblem(field: string, file: string): Promise<string | undefi
   return undefined;
 }
 
-async function readHead(file: string, n: number): Promise<Buffer> {
-  const { open } = await import('node:fs/promises');
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
