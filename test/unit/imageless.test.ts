@@ -17,6 +17,7 @@ import { place } from '../../src/placement.js';
 import { renderNix } from '../../src/render/nix.js';
 import { buildGroups } from '../../src/render/build-group.js';
 import { checkpointBlockers } from '../../src/checkpoint.js';
+import { findVirtiofsd, VIRTIOFSD_CANDIDATES, VIRTIOFSD_FIX } from '../../src/adapters/virtiofsd.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG me@host';
 const SPEC = `sshKeys: ["${KEY}"]
@@ -146,5 +147,14 @@ describe('imageless guests: placement and builds', () => {
     expect(renderNix(fleet, guest('c'))['flake.nix']).toContain('diskSizeMiB');
     const groups = buildGroups(fleet, fleet.guests);
     expect(groups.map((x) => x.guests.map((y) => y.name))).toEqual([['a'], ['b', 'd']]);
+  });
+});
+
+describe('virtiofsd, a host requirement of imageless guests', () => {
+  it('is looked for where the distributions put it and where scripts/install-virtiofsd.sh puts it', async () => {
+    expect(VIRTIOFSD_CANDIDATES).toEqual(expect.arrayContaining(['/usr/libexec/virtiofsd', '/usr/local/libexec/flakevirt-virtiofsd']));
+    expect(await findVirtiofsd(['/nonexistent/virtiofsd', '/bin/sh'])).toBe('/bin/sh');
+    expect(await findVirtiofsd(['/nonexistent/virtiofsd', '/nonexistent/too'])).toBeUndefined();
+    expect(VIRTIOFSD_FIX).toMatch(/apt install virtiofsd.*scripts\/install-virtiofsd\.sh/);
   });
 });
