@@ -12,6 +12,7 @@ import { REPO_ROOT } from '../helpers/fixtures.js';
 import { missing } from '../helpers/tools.js';
 import { nixFixture, nixosFlakeOn, upstreamMissing, type NixFixture } from '../helpers/nix.js';
 import { tinyGuest } from '../helpers/testhost.js';
+import { fakeBzImage } from '../helpers/bzimage.js';
 
 const skip = process.getuid?.() !== 0 ? 'nix evaluation of path: flakes needs root here (single-user nix-bin)' : missing('nix') ?? upstreamMissing();
 if (skip) process.stderr.write(`skipped: ${skip}\n`);
@@ -129,8 +130,7 @@ describe.skipIf(skip)('imageless configurations against the real nixos-flake', (
   beforeAll(() => {
     fx = nixFixture(undefined, { userland: tinyGuest().initrd });
     const rel = '6.12.95+deb12-cloud-amd64';
-    const b = Buffer.alloc(0x2000);
-    b.write('HdrS', 0x202, 'latin1'); b.writeUInt16LE(0x20f, 0x206); b.writeUInt16LE(0x1000, 0x20e); b.write(`${rel} #1\0`, 0x1200, 'latin1');
+    const b = fakeBzImage(`${rel} #1`);
     mkdirSync(join(fx.dir, 'k', 'lib', 'modules', rel), { recursive: true });
     writeFileSync(join(fx.dir, 'k', 'bzImage'), b);
     writeFileSync(join(fx.dir, 'k', 'lib', 'modules', rel, 'modules.dep'), '');

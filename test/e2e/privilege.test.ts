@@ -12,6 +12,7 @@ import { attackerSkipReason, localUser, type LocalUser } from '../helpers/attack
 import { hasCommand } from '../helpers/tools.js';
 import { e2eSkipReason, TestHost, tinyGuest } from '../helpers/testhost.js';
 import { specCachePath } from '../../src/spec/load.js';
+import { fakeBzImage } from '../helpers/bzimage.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'cli.js');
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPriv me@host';
@@ -126,9 +127,7 @@ describe.skipIf(skip)('what an unprivileged user can write does not steer root-r
     const dir = malloryDir();
     const tree = join(dir, 'linux');
     const v = victim();
-    const b = Buffer.alloc(0x2000);
-    b.write('HdrS', 0x202, 'latin1'); b.writeUInt16LE(0x20f, 0x206); b.writeUInt16LE(0x1000, 0x20e); b.write('6.13.0 #1\0', 0x1200, 'latin1');
-    writeFileSync(join(root, 'bz'), b);
+    writeFileSync(join(root, 'bz'), fakeBzImage('6.13.0 #1'));
     for (const a of [['mkdir', '-p', join(tree, 'arch', 'x86', 'boot')], ['cp', join(root, 'bz'), join(tree, 'arch', 'x86', 'boot', 'bzImage')], ['sh', '-c', `printf 'modules_install:\\n\\tcp /dev/null ${v.path}\\n' > ${tree}/Makefile`]]) {
       expect(mallory.run(a).status, a.join(' ')).toBe(0);
     }

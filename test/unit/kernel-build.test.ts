@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, openSync, readSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BZIMAGE_HEAD_BYTES, bzImageRelease, missingBuiltins } from '../../src/boot-kinds/kernel-build.js';
+import { fakeBzImage } from '../helpers/bzimage.js';
 
 const CACHE = '/var/cache/flakevirt/tiny-guest';
 const haveKernel = existsSync(join(CACHE, 'vmlinuz')) && existsSync(join(CACHE, 'kernel-version'));
@@ -20,30 +21,21 @@ function head(file: string): Buffer {
   return b.subarray(0, n);
 }
 
-/** A setup header with "HdrS", protocol `version` and a version string at `pointer` + 0x200. */
-function fakeHeader(text: string, { magic = 'HdrS', version = 0x20f, pointer = 0x100 } = {}): Buffer {
-  const b = Buffer.alloc(0x1000);
-  b.write(magic, 0x202, 'latin1');
-  b.writeUInt16LE(version, 0x206);
-  b.writeUInt16LE(pointer, 0x20e);
-  b.write(`${text}\0`, pointer + 0x200, 'latin1');
-  return b;
-}
 
 describe('the release in a bzImage', () => {
   it.skipIf(!haveKernel)("is Debian's cloud kernel's, as its package names it", () => {
     expect(bzImageRelease(head(join(CACHE, 'vmlinuz')))).toBe(readFileSync(join(CACHE, 'kernel-version'), 'utf8').trim());
   });
   it('is the first word of the version string the header points to', () => {
-    expect(bzImageRelease(fakeHeader('6.13.0-rc2+ (dev@box) #7 SMP PREEMPT_DYNAMIC'))).toBe('6.13.0-rc2+');
+    expect(bzImageRelease(fakeBzImage('6.13.0-rc2+ (dev@box) #7 SMP PREEMPT_DYNAMIC'))).toBe('6.13.0-rc2+');
   });
   it('is undefined for what is not a bzImage or carries no usable release', () => {
     expect(bzImageRelease(Buffer.alloc(0x100))).toBeUndefined();
-    expect(bzImageRelease(fakeHeader('6.1.0', { magic: 'ELF\x7f' }))).toBeUndefined();
-    expect(bzImageRelease(fakeHeader('6.1.0', { version: 0x1ff }))).toBeUndefined();
-    expect(bzImageRelease(fakeHeader('6.1.0', { pointer: 0 }))).toBeUndefined();
-    expect(bzImageRelease(fakeHeader('../../etc (x)'))).toBeUndefined();
-    expect(bzImageRelease(fakeHeader('6.1.0-no-end-in-these-bytes', { pointer: 0xdf8 }))).toBeUndefined(); // runs past the head
+    expect(bzImageRelease(fakeBzImage('6.1.0', { magic: 'ELF\x7f' }))).toBeUndefined();
+    expect(bzImageRelease(fakeBzImage('6.1.0', { version: 0x1ff }))).toBeUndefined();
+    expect(bzImageRelease(fakeBzImage('6.1.0', { pointer: 0 }))).toBeUndefined();
+    expect(bzImageRelease(fakeBzImage('../../etc (x)'))).toBeUndefined();
+    expect(bzImageRelease(fakeBzImage('6.1.0-no-end-in-these-bytes', { pointer: 0xdf8 }))).toBeUndefined(); // runs past the head
   });
 });
 

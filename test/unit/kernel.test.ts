@@ -7,6 +7,7 @@ import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmS
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { kernelIssues } from '../../src/adapters/kernel.js';
+import { fakeBzImage } from '../helpers/bzimage.js';
 
 /** resolveKernel as a new flakevirt process has it (it reads each kernel once per process). */
 async function resolveKernel(...args: Parameters<typeof import('../../src/adapters/kernel.js').resolveKernel>) {
@@ -14,15 +15,8 @@ async function resolveKernel(...args: Parameters<typeof import('../../src/adapte
   return (await import('../../src/adapters/kernel.js')).resolveKernel(...args);
 }
 
-/** A bzImage setup header whose version string names `release` (x86 boot protocol 2.15). */
-function bzImage(release: string): Buffer {
-  const b = Buffer.alloc(0x2000);
-  b.write('HdrS', 0x202, 'latin1');
-  b.writeUInt16LE(0x20f, 0x206);
-  b.writeUInt16LE(0x1000, 0x20e);
-  b.write(`${release} (dev@box) #1 SMP\0`, 0x1200, 'latin1');
-  return b;
-}
+/** A bzImage whose version string names `release`. */
+const bzImage = (release: string) => fakeBzImage(`${release} (dev@box) #1 SMP`);
 const GOOD = 'CONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO_FS=y\nCONFIG_TMPFS=y\nCONFIG_VIRTIO_NET=m\n';
 const REL = '6.13.0-rc1+';
 let dir = '';
