@@ -27,7 +27,6 @@ export async function runPerGuest(
 ): Promise<void> {
   const { fleet, dir } = await loadFleet(opts, { allowExample: 'prepare' });
   const picked = pickGuests(fleet.guests, opts.guests);
-
   const selected = new Set(hostsFor(opts, fleet).map((h) => h.name));
   const opening = Hosts.open(fleet.hosts, fleet);
   // Imageless guests' kernels are hashed (by content) while libvirt answers.

@@ -152,7 +152,7 @@ export class Session {
   }
 }
 
-/** Why a host cannot run imageless guests (exit 2, before anything is defined), or undefined; else the virtiofsd it has. */
+/** Why a host cannot run imageless guests (refused with exit 2 before anything is defined), or the virtiofsd it runs them with. */
 export async function imagelessHostProblem(host: Host): Promise<{ problem: string } | { virtiofsd: string }> {
   const { findVirtiofsd, VIRTIOFSD_FIX } = await import('../adapters/virtiofsd.js');
   if (!kindOf(host).runsImageless) return { problem: `imageless guests run only on a libvirt host on this machine (the closure is in its /nix/store), not on ${host.name}` };
