@@ -4,6 +4,7 @@ import { diskRecords } from './disks/records.js';
 import { kindOf } from './host-kinds/kind.js';
 import { ansibleJumpArgs } from './render/jump.js';
 import { bootKindOf } from './boot-kinds/kind.js';
+import type { HealthState } from './health/reports.js';
 
 export interface InventoryHost {
   name: string;
@@ -11,6 +12,8 @@ export interface InventoryHost {
   guest: Guest;
   /** The libvirt host it runs on (default: the fleet's first). */
   host?: Host;
+  /** Its kernel's health in this boot (flakevirt_kernel; the report's text stays out: it is the guest's, and Ansible would template it). */
+  kernel?: HealthState;
 }
 
 /** Guests are reimaged often: their host keys change, so don't pin or record them. */
@@ -55,6 +58,7 @@ export function buildInventory(fleet: Fleet, hosts: InventoryHost[]): Inventory 
     hostvars[h.name] = {
       ansible_host: h.ip,
       ...bootKindOf(h.guest.boot).inventoryVars,
+      ...(h.kernel && { flakevirt_kernel: h.kernel }),
     };
   }
   const key = fleet.sshKeyFiles[0]?.replace(/\.pub$/, '');

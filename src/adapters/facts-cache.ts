@@ -16,7 +16,7 @@ import { areaDir } from './file-cache.js';
 
 const VERSION = 2;
 
-type StoredBoot = { startedAt: number; before: Array<[string, number]>; lease?: string };
+type StoredBoot = { startedAt: number; before: Array<[string, number]>; lease?: string; logFrom?: number };
 type Stored = Omit<DomainFacts, 'boot' | 'checkpoints'> & { boot?: StoredBoot; checkpoints?: Array<Omit<CheckpointRecord, 'boot'> & { boot?: StoredBoot }> };
 
 const storeBoot = (b: BootRecord): StoredBoot => ({ ...b, before: [...b.before] });

@@ -9,7 +9,8 @@ import { createDisk, createOverlay, exists, removeFile, type ImageInfo } from '.
 import { isOwnFile, readManifest, removeGuestDir, removePartials, writeManifest, MANIFEST_VERSION } from './guest-dir.js';
 import { parseLabel } from './host-facts.js';
 import { checkQemuCanReach } from './permissions.js';
-import type { GuestStore, Report } from './store.js';
+import type { ConsoleChunk, GuestStore, Report } from './store.js';
+import { readFileFrom } from './read-head.js';
 
 /** The GC root flakevirt keeps in the pool for a Nix-built base image. */
 export function gcRootLink(pool: string, storePath: string): string {
@@ -92,6 +93,10 @@ export class FileStore implements GuestStore {
 
   readConsole(paths: GuestPaths): Promise<string | undefined> {
     return readFile(paths.console, 'utf8').catch(() => undefined);
+  }
+
+  readConsoleFrom(paths: GuestPaths, from: number): Promise<ConsoleChunk | undefined> {
+    return readFileFrom(paths.console, from);
   }
 
   async dropUnused(domainFiles: string[]): Promise<string[]> {

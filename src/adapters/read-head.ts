@@ -1,5 +1,6 @@
-// The first bytes of a file (a qcow2 header, a bzImage's setup header), read without reading the rest.
-import { open } from 'node:fs/promises';
+// Parts of a file read without reading the rest: the first bytes (a qcow2 header, a bzImage's setup
+// header), or everything from an offset on (the new part of a console log).
+import { constants, open } from 'node:fs/promises';
 
 export async function readHead(file: string, n: number): Promise<Buffer> {
   const fh = await open(file, 'r');
@@ -7,6 +8,34 @@ export async function readHead(file: string, n: number): Promise<Buffer> {
     const buf = Buffer.alloc(n);
     const { bytesRead } = await fh.read(buf, 0, n, 0);
     return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The regular file `file` from byte `from` to its end, latin1-decoded (a character per byte, so
+ * offsets stay byte offsets), with its size and identity; undefined when it is missing or is not a
+ * regular file. Never follows a symlink and never blocks on a FIFO planted in its place.
+ */
+export async function readFileFrom(file: string, from: number): Promise<{ text: string; size: number; id: string; mtimeMs: number } | undefined> {
+  const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+  if (!fh) return undefined;
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return undefined;
+    const id = `${st.dev}:${st.ino}`;
+    const start = Math.min(from, st.size);
+    const n = st.size - start;
+    if (n <= 0) return { text: '', size: st.size, id, mtimeMs: st.mtimeMs };
+    const buf = Buffer.allocUnsafe(n);
+    let got = 0;
+    while (got < n) {
+      const { bytesRead } = await fh.read(buf, got, n - got, start + got);
+      if (!bytesRead) break;
+      got += bytesRead;
+    }
+    return { text: buf.toString('latin1', 0, got), size: start + got, id, mtimeMs: st.mtimeMs };
   } finally {
     await fh.close();
   }

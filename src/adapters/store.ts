@@ -6,6 +6,15 @@ import type { ImageInfo } from './disks.js';
 
 export type Report = (line: string) => void;
 
+export interface ConsoleChunk {
+  text: string;
+  /** The file's size now. */
+  size: number;
+  /** Device, inode and change time when the host can say (a local file): a rotated or rewritten log is another file. */
+  id?: string;
+  mtimeMs?: number;
+}
+
 export interface GuestStore {
   /** Before a host's first guest is made: the place for its disks exists and qemu can use it. */
   ready(): Promise<void>;
@@ -27,6 +36,8 @@ export interface GuestStore {
   /** `down`: removes everything of the guest's; returns how many files. `dir` comes from the domain's metadata. */
   removeGuest(guest: string, dir?: string): Promise<number>;
   readConsole(paths: GuestPaths): Promise<string | undefined>;
+  /** The console log from byte `from` on (latin1: a character per byte), its size, and what identifies the file when the host can say. */
+  readConsoleFrom(paths: GuestPaths, from: number): Promise<ConsoleChunk | undefined>;
   /** Removes shared images (GC roots, uploaded blobs) none of these files (every domain's, libvirt-xml domainFiles) uses; returns what went. */
   dropUnused(domainFiles: string[]): Promise<string[]>;
 }

@@ -144,8 +144,9 @@ export class Virsh {
   }
 
   /** Streams a volume's bytes into a local file. */
-  async volDownload(pool: string, name: string, file: string): Promise<void> {
-    await this.call(['vol-download', '--pool', operand(pool), operand(name), file], `downloading volume ${name}`);
+  /** `offset`: from that byte on (the new part of a console log). */
+  async volDownload(pool: string, name: string, file: string, offset = 0): Promise<void> {
+    await this.call(['vol-download', '--pool', operand(pool), ...(offset > 0 ? ['--offset', String(offset)] : []), operand(name), file], `downloading volume ${name}`);
   }
 
   /** Attaches the terminal to a guest's serial console (interactive). */

@@ -19,7 +19,7 @@ import type { ImageInfo } from './disks.js';
 import { contentId } from './content-id.js';
 import { parseLabel } from './host-facts.js';
 import { lockGuest } from './lock.js';
-import type { GuestStore, Report } from './store.js';
+import type { ConsoleChunk, GuestStore, Report } from './store.js';
 import type { Virsh } from './virsh.js';
 
 /** Uploads larger than this report progress. */
@@ -203,6 +203,17 @@ export class VolumeStore implements GuestStore {
       await this.virsh.volDownload(POOL_NAME, basename(paths.console), `${dir}/log`);
       return readFile(`${dir}/log`, 'utf8');
     }).catch(() => undefined);
+  }
+
+  async readConsoleFrom(paths: GuestPaths, from: number): Promise<ConsoleChunk | undefined> {
+    await this.virsh.poolRefresh(POOL_NAME).catch(() => undefined);
+    const get = (offset: number) => withTempDir('console', async (dir) => {
+      await this.virsh.volDownload(POOL_NAME, basename(paths.console), `${dir}/log`, offset);
+      return (await readFile(`${dir}/log`)).toString('latin1');
+    });
+    // An offset past the end (the log was started again) fails: then the whole file.
+    const text = await get(from).then((t) => ({ t, at: from }), () => get(0).then((t) => ({ t, at: 0 }))).catch(() => undefined);
+    return text && { text: text.t, size: text.at + text.t.length };
   }
 
   async dropUnused(domainFiles: string[]): Promise<string[]> {

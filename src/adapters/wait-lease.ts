@@ -4,6 +4,8 @@ import { ToolError } from '../errors.js';
 import { freshLease, type Lease } from '../leases.js';
 import type { LeaseSource } from './lease-source.js';
 import { consoleTail } from './console-log.js';
+import { reportExcerpt, type Health, type ScanState } from '../health/reports.js';
+import { printable } from '../escape/terminal.js';
 
 export interface WaitLease {
   guest: string;
@@ -17,6 +19,8 @@ export interface WaitLease {
   readConsole: () => Promise<string | undefined>;
   /** libvirt state of the domain ("running", "shut off", …), or undefined when it is gone. */
   domainState: () => Promise<string | undefined>;
+  /** This boot's kernel reports, followed while waiting: a panic fails the wait at once. */
+  kernel?: { health(): Promise<Health | undefined>; reports(): Promise<ScanState | undefined> };
 }
 
 /** Expiry of each of `mac`'s leases by IP, taken just before a start. */
@@ -59,12 +63,31 @@ export function waitForLease(source: LeaseSource, w: WaitLease): Promise<Lease> 
       const tail = await consoleTail(w.consoleLog, w.readConsole);
       finish(() => reject(new ToolError({ message: `${w.guest}: ${why}\n  last console lines (${w.consoleLog ?? 'none'}):\n${tail}`, command: `wait for DHCP lease of ${w.mac} on ${w.network}` })));
     };
+    const panicked = async () => {
+      const scan = await w.kernel!.reports();
+      const first = scan?.reports[0];
+      const panic = scan?.reports.find((r) => r.state === 'panic');
+      const lines = scan ? reportExcerpt(scan).map((l) => `    | ${printable(l)}`).join('\n') : '';
+      finish(() => reject(new ToolError({
+        message: `${w.guest}: the kernel panicked before the guest got a DHCP lease: ${printable(panic?.line ?? first?.line ?? 'Kernel panic')}\n  console log ${w.consoleLog ?? ''} (this boot from byte ${scan?.bootAt ?? 0}; all its reports: flakevirt health ${w.guest}):\n${lines}`,
+        command: `wait for DHCP lease of ${w.mac} on ${w.network}`,
+      })));
+    };
     const unwatch = source.watch(() => void check());
     const poll = setInterval(() => void check(), source.kind === 'virsh' ? 500 : 1000);
+    let watching = false;
     const stateTimer = setInterval(async () => {
-      const state = await w.domainState().catch(() => 'running');
-      if (state === undefined) void fail('the domain disappeared while waiting for its DHCP lease');
-      else if (state === 'shut off' || state === 'crashed') void fail(`the guest ${state === 'crashed' ? 'crashed' : 'shut off'} before it got a DHCP lease`);
+      if (watching || done) return;
+      watching = true;
+      try {
+        if (w.kernel && (await w.kernel.health())?.state === 'panic') return void (await panicked());
+        const state = await w.domainState().catch(() => 'running');
+        if (done) return;
+        if (state === undefined) void fail('the domain disappeared while waiting for its DHCP lease');
+        else if (state === 'shut off' || state === 'crashed') void fail(`the guest ${state === 'crashed' ? 'crashed' : 'shut off'} before it got a DHCP lease`);
+      } finally {
+        watching = false;
+      }
     }, 1000);
     const timer = setTimeout(() => void fail(`no DHCP lease for MAC ${w.mac} on network ${w.network} within ${Math.round(w.timeoutMs / 1000)} s of starting`), w.timeoutMs);
     void check();

@@ -117,6 +117,9 @@ export async function resetCommand(opts: ResetOptions): Promise<void> {
       progress(`starting ${state} guest paused`);
       await s.lv.virsh.startPaused(guest.name);
     }
+    // The boot goes on in the same console log: what it printed before the reset is not this state's.
+    const store = await s.store();
+    const logFrom = facts.consoleLog ? (await store.readConsoleFrom({ ...store.paths(guest.name), console: facts.consoleLog }, Number.MAX_SAFE_INTEGER).catch(() => undefined))?.size : undefined;
     progress(`loading checkpoint ${name} (taken ${ago(rec.takenAt)})`);
     const err = monitorError(await s.lv.virsh.monitor(guest.name, { op: 'loadvm', tag: rec.tag }, `loading checkpoint ${name} into ${guest.name}`));
     if (err) {
@@ -133,10 +136,9 @@ export async function resetCommand(opts: ResetOptions): Promise<void> {
     }
     // loadvm runs the CPUs again only if they ran before it.
     if (!live || state === 'paused') await s.lv.virsh.resume(guest.name);
-    // The live boot record describes the boot the guest is in now: the checkpoint's.
-    if (rec.boot && (!live || facts.boot?.startedAt !== rec.boot.startedAt || facts.boot?.lease !== rec.boot.lease)) {
-      await s.lv.virsh.setLiveMetadata(guest.name, BOOT_NS, BOOT_KEY, bootRecordXml(rec.boot));
-    }
+    // The live boot record describes the boot the guest is in now: the checkpoint's, with its
+    // kernel reports counted from where the console log was at the reset.
+    if (rec.boot) await s.lv.virsh.setLiveMetadata(guest.name, BOOT_NS, BOOT_KEY, bootRecordXml({ ...rec.boot, ...(logFrom && { logFrom }) }));
     const net = await s.network(s.fleet!.network);
     const { ip, expired } = leaseAfterReset(rec, await net.leases.read(), guest.mac, Math.floor(Date.now() / 1000));
     if (expired) {

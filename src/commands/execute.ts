@@ -7,6 +7,7 @@ import type { Progress } from './runner.js';
 import { formatSize } from '../spec/units.js';
 import { BOOT_KEY, BOOT_NS, bootRecordXml } from '../render/boot-record.js';
 import { busOf } from '../disks/bus.js';
+import { bootRegion, followBoot } from '../adapters/health-log.js';
 import { CHECKPOINT_KEY, CHECKPOINT_NS, type CheckpointRecord } from '../render/checkpoint-record.js';
 
 export interface ExecuteOptions {
@@ -24,6 +25,7 @@ export async function execute(s: Session, t: GuestTarget, actions: Action[], pro
   const net = await s.network(s.fleet!.network, { ensureActive: true });
   const store = await s.store();
   let startedAt = 0;
+  let logFrom: number | undefined;
   let before = new Map<string, number>();
   let lease: Lease | undefined;
   for (const a of actions) {
@@ -69,13 +71,14 @@ export async function execute(s: Session, t: GuestTarget, actions: Action[], pro
         await dropCheckpoints(s, guest.name, a.checkpoints);
         break;
       case 'wait-lease':
-        if (a.resume) ({ startedAt, before } = a.resume);
+        if (a.resume) ({ startedAt, before, logFrom } = a.resume);
         progress(`waiting for a fresh DHCP lease on ${net.name} (${net.leases.kind})`);
         lease = await waitForLease(net.leases, {
           guest: guest.name, mac: guest.mac, network: net.name, startedAt, leaseTime: await net.leaseTime(), before,
           timeoutMs: opts.timeoutMs, consoleLog: paths.console, readConsole: () => store.readConsole(paths), domainState: () => s.lv.state(guest.name),
+          kernel: followBoot(store, paths, bootRegion({ startedAt, ...(logFrom && { logFrom }) })),
         });
-        await s.lv.virsh.setLiveMetadata(guest.name, BOOT_NS, BOOT_KEY, bootRecordXml({ startedAt, before, lease: lease.ip }));
+        await s.lv.virsh.setLiveMetadata(guest.name, BOOT_NS, BOOT_KEY, bootRecordXml({ startedAt, before, lease: lease.ip, ...(logFrom && { logFrom }) }));
         progress(`lease ${lease.ip}`);
         break;
     }

@@ -29,7 +29,7 @@ export async function leasedHosts(opts: GlobalOptions): Promise<{ fleet: Fleet; 
     const row = byName.get(guest.name);
     if (opts.host?.length && !row) continue; // on a host not asked for
     const host = fleet.hosts.find((h) => h.name === row?.host);
-    if (row?.ip) hosts.push({ name: guest.name, ip: row.ip, guest, ...(host && { host }) });
+    if (row?.ip) hosts.push({ name: guest.name, ip: row.ip, guest, ...(host && { host }), ...(row.kernel && { kernel: row.kernel.state }) });
     else process.stderr.write(`warning: ${guest.name} is left out: ${!row || row.state === 'not defined' ? 'not defined (run flakevirt up)' : row.state !== 'running' ? `${row.state}` : 'running but holds no DHCP lease yet'}\n`);
   }
   return { fleet, hosts, specPath: fleet.specPath };

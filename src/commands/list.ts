@@ -8,6 +8,10 @@ import type { Fleet } from '../model.js';
 import type { DomainView } from '../adapters/libvirt.js';
 import { readRecord } from '../adapters/placement-record.js';
 import { homeOf } from '../placement.js';
+import { kindOf } from '../host-kinds/kind.js';
+import { healthOfLogs, bootRegion } from '../adapters/health-log.js';
+import { healthLine, type HealthState } from '../health/reports.js';
+import { printable } from '../escape/terminal.js';
 
 export interface GuestRow {
   name: string;
@@ -18,6 +22,8 @@ export interface GuestRow {
   base: string | null;
   disks: string[];
   inSpec: boolean;
+  /** The kernel's health in the current boot (a shut-off guest: its last boot); null without a readable console log. */
+  kernel: { state: HealthState; report: string | null; reports: number } | null;
 }
 
 /** Rows for every flakevirt domain on the hosts, plus spec guests that are not defined. */
@@ -44,7 +50,7 @@ async function rowsFor(opts: GlobalOptions, fleet: Fleet | undefined): Promise<G
       const host = homeOf(g, recorded, fleet!.hosts);
       if (opts.host?.length && !(host && selected.some((h) => h.name === host))) continue;
       const down = host ? hosts.links.find((l) => l.host.name === host)?.error : undefined;
-      rows.push({ name: g.name, host: host ?? null, state: down ? 'unreachable' : 'not defined', ip: null, base: null, disks: g.disks.map((x) => x.device), inSpec: true });
+      rows.push({ name: g.name, host: host ?? null, state: down ? 'unreachable' : 'not defined', ip: null, base: null, disks: g.disks.map((x) => x.device), inSpec: true, kernel: null });
     }
     return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : (a.host ?? '') < (b.host ?? '') ? -1 : 1));
   } finally {
@@ -64,8 +70,13 @@ async function hostRows(s: Session, all: DomainView[], fleet: Fleet | undefined)
       leasesByNet.set(net, []);
     }
   }
+  const withLog = doms.filter((x) => x.f.consoleLog);
+  const reader = withLog.length ? await kindOf(s.host).consoleLog(s.host, s.lv) : undefined;
+  const health = reader ? await healthOfLogs(s.lv.uri, withLog.map(({ d, f }) => ({ store: reader, paths: { ...kindOf(s.host).paths(s.host, d.name), console: f.consoleLog! }, region: bootRegion(f.boot) }))) : [];
+  const healthOfDomain = new Map(withLog.map((x, i) => [x.d.name, health[i]]));
   const now = Math.floor(Date.now() / 1000);
   return doms.map(({ d, f }) => {
+    const h = healthOfDomain.get(d.name);
     const leases = f.networks.flatMap((n) => leasesByNet.get(n) ?? []);
     const lease = d.running ? f.macs.map((m) => currentLease(leases, m, now)).find(Boolean) : undefined;
     return {
@@ -76,6 +87,7 @@ async function hostRows(s: Session, all: DomainView[], fleet: Fleet | undefined)
       base: f.owner!.base || null,
       disks: Object.keys(f.owner!.state).filter((k) => k.startsWith('disk ')).map((k) => k.slice(5)),
       inSpec: !!fleet?.guests.some((g) => g.name === d.name),
+      kernel: h ? { state: h.state, report: h.first?.line ?? null, reports: h.count } : null,
     };
   });
 }
@@ -85,8 +97,12 @@ export async function listCommand(opts: GlobalOptions): Promise<void> {
   if (opts.json) return printJson(rows);
   const w = Math.max(4, ...rows.map((r) => r.name.length));
   const hw = Math.max(4, ...rows.map((r) => (r.host ?? '-').length));
-  print(`${'NAME'.padEnd(w)}  ${'HOST'.padEnd(hw)}  ${'STATE'.padEnd(11)}  ${'IP'.padEnd(15)}  BASE / DISKS`);
-  for (const r of rows) print(`${r.name.padEnd(w)}  ${(r.host ?? '-').padEnd(hw)}  ${r.state.padEnd(11)}  ${(r.ip ?? '-').padEnd(15)}  ${r.base ?? '-'}${r.disks.length ? ` + ${r.disks.join(' ')}` : ''}`);
+  print(`${'NAME'.padEnd(w)}  ${'HOST'.padEnd(hw)}  ${'STATE'.padEnd(11)}  ${'IP'.padEnd(15)}  ${'KERNEL'.padEnd(6)}  BASE / DISKS`);
+  for (const r of rows) {
+    print(`${r.name.padEnd(w)}  ${(r.host ?? '-').padEnd(hw)}  ${r.state.padEnd(11)}  ${(r.ip ?? '-').padEnd(15)}  ${(r.kernel?.state ?? '-').padEnd(6)}  ${r.base ?? '-'}${r.disks.length ? ` + ${r.disks.join(' ')}` : ''}`);
+    // The report's line is the guest's text: printed as text, never obeyed by the terminal.
+    if (r.kernel?.report) print(`${' '.repeat(w)}  kernel: ${printable(healthLine(r.kernel.state, r.kernel.report, r.kernel.reports))} (flakevirt health ${r.name})`);
+  }
 }
 
 export async function ipsCommand(opts: GlobalOptions): Promise<void> {

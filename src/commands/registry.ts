@@ -84,6 +84,12 @@ export const commands: CommandModule[] = [
     handler: async (a) => (await import('./list.js')).ipsCommand(a as never),
   },
   {
+    command: 'health [guests..]',
+    describe: 'every kernel report (panic, oops, hung task, warning) of each guest\'s current boot, with its trace; exit 1 when there is one',
+    builder: (y) => hostOpt(guestsArg(y)),
+    handler: async (a) => (await import('./health.js')).healthCommand(a as never),
+  },
+  {
     command: 'console <guest>',
     describe: "attach to a guest's serial console",
     builder: (y) => hostOpt(y.positional('guest', { type: 'string', demandOption: true })).option('log', { type: 'boolean', describe: 'print the console log file instead' }),

@@ -4,6 +4,7 @@ import { planReimage } from '../plan.js';
 import { observe } from './observe.js';
 import { execute } from './execute.js';
 import { runPerGuest, type GuestRunOptions } from './guest-run.js';
+import { kernelWarning } from './health.js';
 
 export interface ReimageOptions extends GuestRunOptions {
   wipeDisks?: boolean;
@@ -17,6 +18,7 @@ export async function reimageCommand(opts: ReimageOptions): Promise<void> {
     const plan = planReimage(guest.name, t.desired, observed, { wipeDisks: opts.wipeDisks ?? false });
     if (plan.kind !== 'act') throw new RefusedError(plan.reason);
     const lease = await execute(s, t, plan.actions, progress, { timeoutMs: (opts.timeout ?? 300) * 1000 });
-    return { outcome: opts.wipeDisks ? 'reimaged, extra disks wiped' : 'reimaged, extra disks kept', ...(lease && { ip: lease.ip }), ...(plan.changes.length && { changes: plan.changes }) };
+    const warning = lease && (await kernelWarning(await s.store(), t.paths, guest.name));
+    return { outcome: opts.wipeDisks ? 'reimaged, extra disks wiped' : 'reimaged, extra disks kept', ...(lease && { ip: lease.ip }), ...(plan.changes.length && { changes: plan.changes }), ...(warning && { warnings: [warning] }) };
   });
 }

@@ -12,6 +12,8 @@ export interface GuestResult {
   /** The host the guest runs on (multi-host fleets). */
   host?: string;
   changes?: string[];
+  /** What the guest should be looked at for although it is up (kernel reports in this boot). */
+  warnings?: string[];
   error?: string;
   /** The failure was about the spec (exit code 2), not about running it. */
   specError?: boolean;
@@ -68,6 +70,7 @@ export function printResults(results: GuestResult[], { json = false, showHost = 
     const line = `${r.name.padEnd(w)}  ${on}${(r.ip ?? '-').padEnd(15)}  ${r.outcome} (${r.seconds.toFixed(1)} s)`;
     process.stdout.write(`${line}\n`);
     for (const c of r.changes ?? []) process.stdout.write(`${' '.repeat(w)}    changed: ${c}\n`);
+    for (const c of r.warnings ?? []) process.stdout.write(`${' '.repeat(w)}    warning: ${c}\n`);
   }
   for (const r of results.filter((x) => !x.ok)) process.stderr.write(`flakevirt: ${r.name}: ${r.error}\n`);
 }

@@ -6,6 +6,7 @@ import type { Session } from './session.js';
 import { observe } from './observe.js';
 import { execute } from './execute.js';
 import { runPerGuest, type GuestRunOptions } from './guest-run.js';
+import { kernelWarning } from './health.js';
 
 export interface UpOptions extends GuestRunOptions {
   timeout?: number;
@@ -22,14 +23,17 @@ export async function upCommand(opts: UpOptions): Promise<void> {
     if (plan.kind === 'noop') {
       const ip = await currentIp(s, guest.mac);
       if (ip) await waitSsh(s, guest.name, ip, opts, progress);
-      return { outcome: plan.reason, ...(ip && { ip }) };
+      const warning = await kernelWarning(await s.store(), t.paths, guest.name, observed.domain?.boot?.logFrom);
+      return { outcome: plan.reason, ...(ip && { ip }), ...(warning && { warnings: [warning] }) };
     }
     if (plan.why) progress(plan.why);
     for (const c of plan.changes) progress(`changed: ${c}`);
     const lease = await execute(s, t, plan.actions, progress, { timeoutMs: (opts.timeout ?? 300) * 1000 });
     if (lease) await waitSsh(s, guest.name, lease.ip, opts, progress);
     const outcome = !observed.domain ? 'created' : plan.changes.length ? 'redefined' : plan.actions[0]?.kind === 'wait-lease' ? 'lease confirmed' : 'started';
-    return { outcome, ...(lease && { ip: lease.ip }), ...(plan.changes.length && { changes: plan.changes }) };
+    const resumed = plan.actions.find((a) => a.kind === 'wait-lease' && a.resume);
+    const warning = lease && (await kernelWarning(await s.store(), t.paths, guest.name, resumed?.kind === 'wait-lease' ? resumed.resume?.logFrom : undefined));
+    return { outcome, ...(lease && { ip: lease.ip }), ...(plan.changes.length && { changes: plan.changes }), ...(warning && { warnings: [warning] }) };
   });
 }
 

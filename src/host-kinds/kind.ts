@@ -23,6 +23,8 @@ export interface HostKind {
   paths(host: Host, guest: string): GuestPaths;
   /** The store that makes, reads and removes those files (`specPath` marks what it makes). */
   store(host: Host, lv: Libvirt, specPath: string, qemuLabel: string | undefined): Promise<GuestStore>;
+  /** Reads guests' console logs (a read command's, without the host facts a store needs). */
+  consoleLog(host: Host, lv: Libvirt): Promise<Pick<GuestStore, 'readConsoleFrom'>>;
   /** A running network as libvirt keeps its live state (bridge, lease time), without a virsh call, when this machine can read it; else undefined. */
   liveNetwork(network: string): Promise<Network | undefined>;
   /** Where the network's DHCP leases are read from. */

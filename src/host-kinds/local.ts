@@ -12,6 +12,10 @@ export const local: HostKind = {
     const { FileStore } = await import('../adapters/file-store.js');
     return new FileStore(host.pool, specPath, qemuLabel);
   },
+  async consoleLog() {
+    const { readFileFrom } = await import('../adapters/read-head.js');
+    return { readConsoleFrom: (paths, from) => readFileFrom(paths.console, from) };
+  },
   async liveNetwork(network) {
     // libvirt's live network status file (root only, there while the network runs): a file read
     // instead of a virsh process, and what it says kept by the file's identity (libvirtd rewrites

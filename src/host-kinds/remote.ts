@@ -13,6 +13,9 @@ export const remote: HostKind = {
     const { VolumeStore } = await import('../adapters/volume-store.js');
     return new VolumeStore(lv.virsh, host, qemuLabel);
   },
+  consoleLog(host, lv) {
+    return this.store(host, lv, '', undefined);
+  },
   liveNetwork: async () => undefined,
   async leases(lv, network) {
     const { virshLeases } = await import('../adapters/lease-source.js');

@@ -15,12 +15,17 @@ export interface BootRecord {
   before: Map<string, number>;
   /** The IP of this boot's lease, once seen. */
   lease?: string;
+  /**
+   * Where this boot's part of the console log starts (bytes). A start truncates the log (append
+   * off), so 0 unless set: a reset to a checkpoint goes on in the same file, from its size then.
+   */
+  logFrom?: number;
 }
 
 /** A record's attributes (` started="…" before="…" lease="…"`), escaped: the `<boot>` element's, and a checkpoint's. */
 export function bootRecordAttrs(r: BootRecord): string {
   const before = [...r.before].map(([ip, expiry]) => `${ip}=${expiry}`).join(' ');
-  return ` started="${x(r.startedAt)}" before="${x(before)}"${r.lease ? ` lease="${x(r.lease)}"` : ''}`;
+  return ` started="${x(r.startedAt)}" before="${x(before)}"${r.lease ? ` lease="${x(r.lease)}"` : ''}${r.logFrom ? ` log="${x(r.logFrom)}"` : ''}`;
 }
 
 /** The `<boot>` element for `virsh metadata --set` (namespace and prefix come from --uri/--key). */
@@ -39,5 +44,7 @@ export function parseBootRecord(attrs: Record<string, unknown>): BootRecord | un
     before.set(m[1]!, Number(m[2]));
   }
   const lease = attrs['@_lease'];
-  return { startedAt: started, before, ...(typeof lease === 'string' && lease && { lease }) };
+  const log = Number(attrs['@_log'] ?? 0);
+  if (!Number.isSafeInteger(log) || log < 0) return undefined;
+  return { startedAt: started, before, ...(typeof lease === 'string' && lease && { lease }), ...(log > 0 && { logFrom: log }) };
 }

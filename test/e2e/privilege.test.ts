@@ -93,9 +93,9 @@ describe.skipIf(skip)('what an unprivileged user can write does not steer root-r
     }
   });
 
-  it('the cache areas (host facts, image info, QEMU properties, domain facts, live network, kernel content, nix version) are root\'s own, and one handed to the user is not believed', async () => {
+  it('the cache areas (host facts, image info, QEMU properties, domain facts, live network, kernel content, nix version, kernel health) are root\'s own, and one handed to the user is not believed', async () => {
     const { areaDir, cachedJson } = await import('../../src/adapters/file-cache.js');
-    for (const area of ['host-facts', 'image-info', 'qemu-props', 'domain-facts', 'live-network', 'kernel-content', 'nix-version']) {
+    for (const area of ['host-facts', 'image-info', 'qemu-props', 'domain-facts', 'live-network', 'kernel-content', 'nix-version', 'kernel-health']) {
       const dir = areaDir(area)!;
       expect(dir, area).toBeDefined();
       expect(statSync(dir).uid).toBe(0);

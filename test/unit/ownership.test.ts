@@ -69,6 +69,12 @@ describe('boot record (live metadata)', () => {
     const { lease: _, ...started } = rec;
     const el2 = bootRecordXml(started).replace('<boot ', `<fvboot:boot xmlns:fvboot="${BOOT_NS}" `);
     expect(domainFacts(`<domain><metadata>${el2}</metadata></domain>`).boot).toEqual(started);
+    // A reset's boot: where its part of the console log starts.
+    const reset = { ...rec, logFrom: 123456 };
+    const el3 = bootRecordXml(reset).replace('<boot ', `<fvboot:boot xmlns:fvboot="${BOOT_NS}" `);
+    expect(el3).toContain('log="123456"');
+    expect(domainFacts(`<domain><metadata>${el3}</metadata></domain>`).boot).toEqual(reset);
+    expect(domainFacts(`<domain><metadata>${el3.replace('123456', '-1')}</metadata></domain>`).boot).toBeUndefined();
   });
   it('ignores a boot element in another namespace, or a malformed one', () => {
     expect(domainFacts('<domain><metadata><x:boot xmlns:x="urn:other" started="5" before=""/></metadata></domain>').boot).toBeUndefined();
