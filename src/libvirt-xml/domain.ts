@@ -189,7 +189,7 @@ function attrsOf(n: XmlNode, names: readonly string[]): Record<string, unknown> 
 
 function parseBoot(metadata: XmlNode | undefined): BootRecord | undefined {
   const found = inNamespace(metadata, 'boot', BOOT_NS);
-  return found ? parseBootRecord(attrsOf(found.value, ['started', 'before', 'lease'])) : undefined;
+  return found ? parseBootRecord(attrsOf(found.value, ['started', 'before', 'lease', 'log'])) : undefined;
 }
 
 function parseCheckpoints(metadata: XmlNode | undefined): CheckpointRecord[] | undefined {
