@@ -17,7 +17,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((a, x, i, all) => (
 const sizes = (args.sizes ?? '1,4,8').split(',').map(Number);
 const rounds = Number(args.rounds ?? 5);
 const boots = Number(args.boots ?? 3);
-const only = args.only ? args.only.split(',') : ['overlay', 'lease', 'reimage', 'fleet', 'read', 'everyday', 'checkpoint', 'multihost', 'imageless'];
+const only = args.only ? args.only.split(',') : ['overlay', 'lease', 'reimage', 'fleet', 'read', 'everyday', 'checkpoint', 'multihost', 'imageless', 'health'];
 const resetSizes = (args['reset-sizes'] ?? '256,1024,2048').split(',').map(Number);
 const fleetSizes = (args.fleet ?? '1,4,8').split(',').map(Number);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -192,6 +192,34 @@ async function fleetBench() {
   for (const [n, ms] of times) rows.push([`up of ${n} guest${n > 1 ? 's' : ''} at once`, `${fmt(ms)} ms`, `${fmt(ms / n)} ms per guest`, n > 1 ? `${(ms / one).toFixed(1)}× one guest` : '']);
 }
 
+/** Defines the spec's guests as flakevirt would, without starting them (50 for the read benchmarks). */
+async function defineFlakevirtDomains(dir, tiny, spec) {
+  const { renderDomain } = await import('../dist/render/domain.js');
+  const { guestPaths } = await import('../dist/render/paths.js');
+  const { parseSpec } = await import('../dist/spec/parse.js');
+  const { normalize } = await import('../dist/spec/normalize.js');
+  const fleet = normalize(parseSpec(readFileSync(spec, 'utf8')).spec, { specPath: spec, home: '/root' });
+  const template = readFileSync(join(ROOT, 'domain-templates', 'q35.xml'), 'utf8');
+  for (const g of fleet.guests) {
+    const xml = renderDomain({ fleet, guest: g, host: { domainType: 'qemu', nvme: 'commandline' }, base: { path: `${tiny}/base.qcow2`, id: 'bench' }, paths: guestPaths(fleet.pool, g.name), templateText: template });
+    writeFileSync(join(dir, `${g.name}.xml`), xml);
+    inHost(['virsh', '-q', '-c', 'qemu:///system', 'define', join(dir, `${g.name}.xml`)]);
+  }
+  return fleet;
+}
+
+/** Median wall time of a command in the bench host, over `rounds`. */
+function time(argv) {
+  const xs = [];
+  for (let r = 0; r < rounds; r++) {
+    const t = performance.now();
+    const res = inHost(argv);
+    if (res.status !== 0) throw new Error(`bench: ${argv.join(' ')}: ${res.stderr}`);
+    xs.push(performance.now() - t);
+  }
+  return median(xs);
+}
+
 // 5. Everyday commands (issue 17), each a whole process (Node start-up included), median of
 // `rounds`, against `node -e 0` measured in the same run: a no-op `up` of 1 guest (two extra disks)
 // and of 8, `list`, `ips` and `inventory --list` with 50 defined domains (against the naive virsh
@@ -200,10 +228,6 @@ async function fleetBench() {
 async function everydayBench() {
   const { dir } = setupHost();
   const tiny = execFileSync(join(ROOT, 'scripts', 'tiny-guest.sh'), { encoding: 'utf8' }).trim();
-  const { renderDomain } = await import('../dist/render/domain.js');
-  const { guestPaths } = await import('../dist/render/paths.js');
-  const { parseSpec } = await import('../dist/spec/parse.js');
-  const { normalize } = await import('../dist/spec/normalize.js');
   const boot = `image: ${tiny}/base.qcow2, kernel: ${tiny}/vmlinuz, initrd: ${tiny}/initrd.img, cmdline: "console=ttyS0 quiet"`;
   const head = `pool: ${dir}/pool\naccel: tcg\ndefaults: { memory: 256MiB, vcpus: 1, diskSize: 1GiB }\n`;
   const fifty = join(dir, 'fifty.yaml');
@@ -212,23 +236,7 @@ async function everydayBench() {
   writeFileSync(one, `${head}guests:\n  o1: { ${boot}, disks: { /dev/nvme0n1: { size: 1GiB }, /dev/vdb: { size: 1GiB } } }\n`);
   const eight = join(dir, 'eight.yaml');
   writeFileSync(eight, `${head}guests:\n${Array.from({ length: 8 }, (_, i) => `  e${i + 1}: { ${boot}, disks: { /dev/nvme0n1: { size: 1GiB }, /dev/vdb: { size: 1GiB } } }`).join('\n')}\n`);
-  const fleet = normalize(parseSpec(readFileSync(fifty, 'utf8')).spec, { specPath: fifty, home: '/root' });
-  const template = readFileSync(join(ROOT, 'domain-templates', 'q35.xml'), 'utf8');
-  for (const g of fleet.guests) {
-    const xml = renderDomain({ fleet, guest: g, host: { domainType: 'qemu', nvme: 'commandline' }, base: { path: `${tiny}/base.qcow2`, id: 'bench' }, paths: guestPaths(fleet.pool, g.name), templateText: template });
-    writeFileSync(join(dir, `${g.name}.xml`), xml);
-    inHost(['virsh', '-q', '-c', 'qemu:///system', 'define', join(dir, `${g.name}.xml`)]);
-  }
-  const time = (argv) => {
-    const xs = [];
-    for (let r = 0; r < rounds; r++) {
-      const t = performance.now();
-      const res = inHost(argv);
-      if (res.status !== 0) throw new Error(`bench: ${argv.join(' ')}: ${res.stderr}`);
-      xs.push(performance.now() - t);
-    }
-    return median(xs);
-  };
+  await defineFlakevirtDomains(dir, tiny, fifty);
   const naive = join(dir, 'naive.sh');
   writeFileSync(naive, `#!/bin/sh\nfor d in $(virsh -q -c qemu:///system list --all --name); do virsh -q -c qemu:///system dumpxml "$d" >/dev/null; done\nvirsh -q -c qemu:///system net-dhcp-leases default >/dev/null\n`);
   chmodSync(naive, 0o755);
@@ -265,6 +273,54 @@ async function everydayBench() {
     rows.push(['up of a new guest: flakevirt\'s own part', `${fmt(own)} ms`, `of ${fmt(create.end - create.t0)} ms (qemu start ${fmt(tStarted - tStart)}, boot to lease ${fmt(tLease - tStarted)})`, 'goal ≤ 300 ms']);
   } finally {
     for (const f of [one, eight]) inHost([process.execPath, CLI, 'down', '--all', '-f', f]);
+    spawnSync(TH, ['down', 'bench']);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// 5c. Kernel health (issue 24): `list` with 50 defined domains whose console logs hold 10 MiB each
+// (nine earlier boots, then a last one with a WARNING and an oops at its end): the first list after
+// the logs were written, and then every list (what each reads: the part of each log it has not seen),
+// against a list of the same domains without logs and against the naive way, reading every log to
+// its end on every list (one grep per log).
+async function healthBench() {
+  const { dir } = setupHost();
+  const tiny = execFileSync(join(ROOT, 'scripts', 'tiny-guest.sh'), { encoding: 'utf8' }).trim();
+  const boot = `image: ${tiny}/base.qcow2, kernel: ${tiny}/vmlinuz, initrd: ${tiny}/initrd.img, cmdline: "console=ttyS0"`;
+  const fifty = join(dir, 'fifty.yaml');
+  writeFileSync(fifty, `pool: ${dir}/pool\naccel: tcg\ndefaults: { memory: 256MiB, vcpus: 1, diskSize: 1GiB }\nguests:\n${Array.from({ length: 50 }, (_, i) => `  h${String(i + 1).padStart(2, '0')}: { ${boot} }`).join('\n')}\n`);
+  const fleet = await defineFlakevirtDomains(dir, tiny, fifty);
+  try {
+    const nsOnly = time(['true']);
+    const node = time([process.execPath, '-e', '0']) - nsOnly;
+    const m = (argv) => time([process.execPath, CLI, ...argv]) - nsOnly;
+    const bare = m(['list', '-f', fifty, '--json']);
+    const banner = '[    0.000000] Linux version 6.12.95+deb12-cloud-amd64 (debian-kernel@lists.debian.org) (gcc) #1 SMP PREEMPT_DYNAMIC\n';
+    const line = '[  123.456789] EXT4-fs (vdb): mounted filesystem 2b1c3d4e-0000-4000-8000-000000000000 r/w with ordered data mode.\n';
+    const bootText = banner + line.repeat(Math.floor((10 << 20) / 10 / line.length));
+    const last = `${bootText}[  200.000000] WARNING: CPU: 1 PID: 345 at fs/xfs/xfs_message.c:104 xfs_buf_alert_ratelimited+0x4c/0x60 [xfs]\n[  201.000000] BUG: kernel NULL pointer dereference, address: 0000000000000000\n[  201.000001] Oops: Oops: 0002 [#1] PREEMPT SMP NOPTI\n`;
+    const log = bootText.repeat(9) + last;
+    for (const g of fleet.guests) {
+      const d = join(dir, 'pool', g.name);
+      spawnSync('mkdir', ['-p', d]);
+      writeFileSync(join(d, 'console.log'), log);
+    }
+    const t = performance.now();
+    const first = inHost([process.execPath, CLI, 'list', '-f', fifty, '--json']);
+    const cold = performance.now() - t - nsOnly;
+    const states = JSON.parse(first.stdout).map((r) => r.kernel?.state);
+    if (states.length !== 50 || states.some((x) => x !== 'oops')) throw new Error(`bench: list did not report the oops in every log: ${states.join(',')}`);
+    const warm = m(['list', '-f', fifty, '--json']);
+    const naive = join(dir, 'naive-health.sh');
+    writeFileSync(naive, `#!/bin/sh\nfor f in ${dir}/pool/*/console.log; do grep -cE 'Kernel panic - not syncing|Oops:|BUG:|WARNING: CPU|blocked for more than' "$f" >/dev/null; done\n`);
+    chmodSync(naive, 0o755);
+    const grep = time([naive]) - nsOnly;
+    const x = (ms) => `${(ms / node).toFixed(1)}× node -e 0`;
+    rows.push([`node -e 0 (the yardstick, median of ${rounds})`, `${fmt(node)} ms`, '', '']);
+    rows.push(['list, 50 defined domains, no console logs', `${fmt(bare)} ms`, x(bare), '']);
+    rows.push(['list, the same with a 10 MiB console log each (500 MiB): every list', `${fmt(warm)} ms`, x(warm), `${(warm / bare).toFixed(2)}× the list without logs; reading every log each time (grep) ${fmt(grep)} ms (${(grep / warm).toFixed(1)}× list); goal ≤ 250 ms`]);
+    rows.push(['list, the same: the first list after the logs were written', `${fmt(cold)} ms`, x(cold), 'reads each log once, from the start of its boot record (a shut-off domain: the whole file)']);
+  } finally {
     spawnSync(TH, ['down', 'bench']);
     rmSync(dir, { recursive: true, force: true });
   }
@@ -485,6 +541,7 @@ if (only.includes('read')) await readBench();
 if (process.getuid() === 0 && only.includes('checkpoint')) await checkpointBench();
 if (process.getuid() === 0 && only.includes('multihost')) await multihostBench();
 if (process.getuid() === 0 && only.includes('imageless')) await imagelessBench();
+if (process.getuid() === 0 && only.includes('health')) await healthBench();
 
 const host = `${execFileSync('nproc').toString().trim()} cores, ${(Number(execFileSync('awk', ['/MemTotal/ {print $2}', '/proc/meminfo']).toString()) / 1048576).toFixed(0)} GiB, ${execFileSync('qemu-system-x86_64', ['--version']).toString().split('\n')[0]}`;
 console.log(`flakevirt benchmarks — ${host}\n`);

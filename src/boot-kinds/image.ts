@@ -11,6 +11,7 @@ export const image: BootKind<ImageBoot> = {
   image: (b) => b.image,
   ownKernel: () => undefined,
   describe: (b) => `image ${b.image}`,
+  consoleParams: [],
   inventoryVars: {},
   renderBase: (b) => ({ path: b.image, id: b.image }),
 };

@@ -77,6 +77,8 @@ export const imageless: BootKind<ImagelessBoot> = {
   ownKernel: (b) => b.source,
   describe: (b) => `imageless, ${describeSource(b.source)}`,
   // NixOS keeps python out of /usr/bin.
+  // Its command line names hvc0 and ttyS0 (imagelessCmdline).
+  consoleParams: [],
   inventoryVars: { ansible_python_interpreter: '/run/current-system/sw/bin/python3' },
   renderBase: () => ({ path: '/nix/store/<built by flakevirt build>-nixos-system', id: 'unbuilt' }),
 };

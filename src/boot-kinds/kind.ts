@@ -36,6 +36,12 @@ export interface BootKind<B extends Boot = Boot> {
   describe(b: B): string;
   /** Why a guest of this kind cannot take a checkpoint, when it cannot. */
   readonly noCheckpoint?: string;
+  /**
+   * Kernel parameters its NixOS configuration gets so the kernel writes to the serial port flakevirt
+   * logs (kernel health reads the reports there): NixOS names no serial console on its own. Empty
+   * when flakevirt writes the command line itself (imageless) or builds no configuration.
+   */
+  readonly consoleParams: readonly string[];
   /** Ansible host variables a guest of this kind needs. */
   readonly inventoryVars: Readonly<Record<string, string>>;
   /** The base `render` shows, without building anything. */

@@ -14,6 +14,8 @@ export const nix: BootKind<NixBoot> = {
   ownKernel: () => undefined,
   describe: () => 'Nix-built image',
   // NixOS keeps python out of /usr/bin.
+  // The last console= is /dev/console.
+  consoleParams: ['console=tty0', 'console=ttyS0,115200'],
   inventoryVars: { ansible_python_interpreter: '/run/current-system/sw/bin/python3' },
   renderBase: () => ({ path: '/nix/store/<built by flakevirt build>/nixos.qcow2', id: 'unbuilt' }),
 };

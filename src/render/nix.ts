@@ -66,11 +66,19 @@ function renderConfig(fleet: Fleet, guest: Guest): string {
   if (guest.mounts.length) {
     lines.push('  nixos-flake.storage = {', ...guest.mounts.flatMap(renderMount), '  };');
   }
-  const params = new Map(guest.disks.flatMap((d) => busOf(d).kernelParams(d)).map((k) => [k.param, k.why]));
+  const consoles = bootKindOf(guest.boot).consoleParams;
+  const params = new Map<string, string[]>([
+    ...consoles.map((c): [string, string[]] => [c, ['the kernel\'s messages on the serial port flakevirt logs (console.log, where kernel health reads its reports)']]),
+    ...guest.disks.flatMap((d) => busOf(d).kernelParams(d)).map((k): [string, string[]] => [k.param, k.why]),
+  ]);
   if (params.size) {
     for (const why of new Set([...params.values()].flat())) lines.push(`  # ${why}`);
     lines.push(`  boot.kernelParams = ${nixStringList([...params.keys()])};`);
   }
+  // nixpkgs' default console log level (4) keeps warnings (WARNING:, lockdep) off the console; 6 shows
+  // them and the notices, among them the banner that starts each boot (a reboot inside one QEMU), and
+  // leaves out the info chatter.
+  lines.push('  boot.consoleLogLevel = lib.mkDefault 6;');
   lines.push('}', '');
   return lines.join('\n');
 }

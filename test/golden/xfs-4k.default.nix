@@ -25,4 +25,7 @@
       mkfsArgs = [ "-b" "size=4k" ];
     };
   };
+  # the kernel's messages on the serial port flakevirt logs (console.log, where kernel health reads its reports)
+  boot.kernelParams = [ "console=tty0" "console=ttyS0,115200" ];
+  boot.consoleLogLevel = lib.mkDefault 6;
 }
