@@ -27,23 +27,23 @@ export interface GuestRow {
 }
 
 /** Rows for every flakevirt domain on the hosts, plus spec guests that are not defined. */
-export async function listRows(opts: GlobalOptions, { allowExample = false as false | 'present' } = {}): Promise<GuestRow[]> {
-  return (await listFleet(opts, { allowExample })).rows;
+export async function listRows(opts: GlobalOptions, { allowExample = false as false | 'present', health = true } = {}): Promise<GuestRow[]> {
+  return (await listFleet(opts, { allowExample, health })).rows;
 }
 
-/** The spec (when there is one) and the rows. */
-export async function listFleet(opts: GlobalOptions, { allowExample = false as false | 'present' } = {}): Promise<{ fleet?: Fleet; dir?: string; rows: GuestRow[] }> {
+/** The spec (when there is one) and the rows; `health: false` leaves the console logs unread (kernel: null). */
+export async function listFleet(opts: GlobalOptions, { allowExample = false as false | 'present', health = true } = {}): Promise<{ fleet?: Fleet; dir?: string; rows: GuestRow[] }> {
   const loaded = await loadFleetIfAny(opts, { allowExample });
-  return { ...(loaded && { fleet: loaded.fleet, dir: loaded.dir }), rows: await rowsFor(opts, loaded?.fleet) };
+  return { ...(loaded && { fleet: loaded.fleet, dir: loaded.dir }), rows: await rowsFor(opts, loaded?.fleet, health) };
 }
 
-async function rowsFor(opts: GlobalOptions, fleet: Fleet | undefined): Promise<GuestRow[]> {
+async function rowsFor(opts: GlobalOptions, fleet: Fleet | undefined, health: boolean): Promise<GuestRow[]> {
   const selected = hostsFor(opts, fleet);
   const hosts = await Hosts.open(selected, fleet);
   try {
     const domains = await hosts.domains();
     hosts.warnUnreachable();
-    const rows = (await Promise.all(hosts.links.map((l) => (l.session && domains.has(l.host.name) ? hostRows(l.session, domains.get(l.host.name)!, fleet) : [])))).flat();
+    const rows = (await Promise.all(hosts.links.map((l) => (l.session && domains.has(l.host.name) ? hostRows(l.session, domains.get(l.host.name)!, fleet, health) : [])))).flat();
     const recorded = fleet ? (await readRecord(fleet.pool)).guests : {};
     for (const g of fleet?.guests ?? []) {
       if (rows.some((r) => r.name === g.name)) continue;
@@ -59,7 +59,7 @@ async function rowsFor(opts: GlobalOptions, fleet: Fleet | undefined): Promise<G
 }
 
 /** One host's flakevirt domains with their state and current lease. */
-async function hostRows(s: Session, all: DomainView[], fleet: Fleet | undefined): Promise<GuestRow[]> {
+async function hostRows(s: Session, all: DomainView[], fleet: Fleet | undefined, withHealth: boolean): Promise<GuestRow[]> {
   const facts = await factsOf(s.lv.uri, all.map((d) => d.xml));
   const doms = all.map((d, i) => ({ d, f: facts[i]! })).filter((x) => x.f.owner);
   const leasesByNet = new Map<string, Lease[]>();
@@ -70,7 +70,7 @@ async function hostRows(s: Session, all: DomainView[], fleet: Fleet | undefined)
       leasesByNet.set(net, []);
     }
   }
-  const withLog = doms.filter((x) => x.f.consoleLog);
+  const withLog = withHealth ? doms.filter((x) => x.f.consoleLog) : [];
   const reader = withLog.length ? await kindOf(s.host).consoleLog(s.host, s.lv) : undefined;
   const health = reader ? await healthOfLogs(s.lv.uri, withLog.map(({ d, f }) => ({ store: reader, paths: { ...kindOf(s.host).paths(s.host, d.name), console: f.consoleLog! }, region: bootRegion(f.boot) }))) : [];
   const healthOfDomain = new Map(withLog.map((x, i) => [x.d.name, health[i]]));
@@ -106,7 +106,7 @@ export async function listCommand(opts: GlobalOptions): Promise<void> {
 }
 
 export async function ipsCommand(opts: GlobalOptions): Promise<void> {
-  const rows = await listRows(opts);
+  const rows = await listRows(opts, { health: false });
   const running = rows.filter((r) => r.state === 'running');
   for (const r of running.filter((x) => !x.ip)) process.stderr.write(`warning: ${r.name} is running but holds no DHCP lease yet\n`);
   const withIp = running.filter((r) => r.ip);

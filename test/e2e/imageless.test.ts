@@ -72,13 +72,16 @@ describe.skipIf(skip)('imageless guests on a real libvirtd', () => {
     expect(r.stderr).toMatch(/shares one build with il-b/);
     expect(fx.calls().filter((c) => / build path:.*#toplevel/.test(c))).toHaveLength(1);
     const closure = readlinkSync(join(host!.scratch, '.flakevirt', 'il-a', 'result'));
-    const boot = JSON.parse(readFileSync(join(closure, 'boot.json'), 'utf8'))['org.nixos.bootspec.v1'] as { init: string; initrd: string; kernel: string };
+    const boot = JSON.parse(readFileSync(join(closure, 'boot.json'), 'utf8'))['org.nixos.bootspec.v1'] as { init: string; initrd: string; kernel: string; kernelParams: string[] };
     const d = parseDomain(host!.virsh('dumpxml', 'il-b'))!;
     // The developer's kernel, never the nixpkgs kernel boot.json names; the closure's initrd and init.
     expect(d.os.kernel).toBe(tiny.bzImage);
     expect(d.os.kernel).not.toBe(boot.kernel);
     expect(d.os.initrd).toBe(boot.initrd);
-    expect(d.os.cmdline).toBe(`root=tmpfs console=hvc0 console=ttyS0,115200 init=${boot.init}`);
+    // boot.json's kernelParams follow: the stand-in's kernel.nix puts loglevel= there, and flakevirt
+    // renders consoleLogLevel 6 (kernel reports and the banner reach the logged serial port).
+    expect(boot.kernelParams).toEqual(['loglevel=6']);
+    expect(d.os.cmdline).toBe(`root=tmpfs console=hvc0 console=ttyS0,115200 init=${boot.init} loglevel=6`);
     expect(d.devices.filesystems.map((f) => [f.tag, f.source, f.readonly])).toEqual([['store', '/nix/store', true], ['modules', tiny.modules, true]]);
     expect(d.memoryBacking).toMatchObject({ source: 'memfd', access: 'shared' });
     expect(d.devices.disks.map((x) => x.target.dev)).not.toContain('vda'); // no root disk: a tmpfs root
