@@ -95,7 +95,7 @@ export class FileStore implements GuestStore {
     return readFile(paths.console, 'utf8').catch(() => undefined);
   }
 
-  readConsoleFrom(paths: GuestPaths, from: number): Promise<ConsoleChunk | undefined> {
+  async readConsoleFrom(paths: GuestPaths, from: number): Promise<ConsoleChunk | undefined> {
     return readFileFrom(paths.console, from);
   }
 

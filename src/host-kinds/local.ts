@@ -14,7 +14,7 @@ export const local: HostKind = {
   },
   async consoleLog() {
     const { readFileFrom } = await import('../adapters/read-head.js');
-    return { readConsoleFrom: (paths, from) => readFileFrom(paths.console, from) };
+    return { readConsoleFrom: async (paths, from) => readFileFrom(paths.console, from) };
   },
   async liveNetwork(network) {
     // libvirt's live network status file (root only, there while the network runs): a file read
