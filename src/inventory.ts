@@ -3,6 +3,7 @@ import type { Fleet, Guest, Host } from './model.js';
 import { diskRecords } from './disks/records.js';
 import { kindOf } from './host-kinds/kind.js';
 import { ansibleJumpArgs } from './render/jump.js';
+import { commonSshArgs, guestConnection } from './render/connection.js';
 import { bootKindOf } from './boot-kinds/kind.js';
 import type { HealthState } from './health/reports.js';
 
@@ -16,8 +17,8 @@ export interface InventoryHost {
   kernel?: HealthState;
 }
 
-/** Guests are reimaged often: their host keys change, so don't pin or record them. */
-const GUEST_SSH_ARGS = '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR';
+/** What every connection to a guest takes (render/connection.ts, which ssh and ssh-config use too). */
+const GUEST_SSH_ARGS = commonSshArgs();
 
 export interface Inventory {
   /** group → hosts; every group is also a child of `all`. */
@@ -61,7 +62,7 @@ export function buildInventory(fleet: Fleet, hosts: InventoryHost[]): Inventory 
       ...(h.kernel && { flakevirt_kernel: h.kernel }),
     };
   }
-  const key = fleet.sshKeyFiles[0]?.replace(/\.pub$/, '');
+  const { key } = guestConnection(fleet, '');
   const allVars: Record<string, string> = {
     ansible_user: fleet.user,
     ansible_ssh_common_args: GUEST_SSH_ARGS,

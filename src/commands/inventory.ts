@@ -19,8 +19,12 @@ export interface InventoryOptions extends Omit<GlobalOptions, 'host'> {
   script?: string;
 }
 
-/** The spec's guests that hold a lease now; the others are named on stderr, never listed without an IP. */
-export async function leasedHosts(opts: GlobalOptions): Promise<{ fleet: Fleet; hosts: InventoryHost[]; specPath: string }> {
+/**
+ * The spec's guests that hold a lease now; the others are named on stderr, never listed without an
+ * IP. `quiet` (the dynamic inventory, whose stderr Ansible shows as an error on every call) names only
+ * a running guest without a lease: a shut-off or undefined guest is a fact `list` shows.
+ */
+export async function leasedHosts(opts: GlobalOptions, { quiet = false } = {}): Promise<{ fleet: Fleet; hosts: InventoryHost[]; specPath: string }> {
   const { fleet, rows } = await listFleet(opts, { allowExample: 'present' });
   if (!fleet) throw new NoSpecError();
   const byName = new Map<string, GuestRow>(rows.map((r) => [r.name, r]));
@@ -30,14 +34,14 @@ export async function leasedHosts(opts: GlobalOptions): Promise<{ fleet: Fleet; 
     if (opts.host?.length && !row) continue; // on a host not asked for
     const host = fleet.hosts.find((h) => h.name === row?.host);
     if (row?.ip) hosts.push({ name: guest.name, ip: row.ip, guest, ...(host && { host }), ...(row.kernel && { kernel: row.kernel.state }) });
-    else process.stderr.write(`warning: ${guest.name} is left out: ${!row || row.state === 'not defined' ? 'not defined (run flakevirt up)' : row.state !== 'running' ? `${row.state}` : 'running but holds no DHCP lease yet'}\n`);
+    else if (!quiet || row?.state === 'running') process.stderr.write(`warning: ${guest.name} is left out: ${!row || row.state === 'not defined' ? 'not defined (run flakevirt up)' : row.state !== 'running' ? `${row.state}` : 'running but holds no DHCP lease yet'}\n`);
   }
   return { fleet, hosts, specPath: fleet.specPath };
 }
 
 export async function inventoryCommand(opts: InventoryOptions): Promise<void> {
   if (opts.script) return writeScript(opts);
-  const { fleet, hosts } = await leasedHosts({ ...opts, host: opts.on });
+  const { fleet, hosts } = await leasedHosts({ ...opts, host: opts.on }, { quiet: opts.list === true || opts.host !== undefined });
   const inv = buildInventory(fleet, hosts);
   if (opts.host !== undefined) {
     const json = inventoryJson(inv) as { _meta: { hostvars: Record<string, unknown> } };

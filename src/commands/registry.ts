@@ -16,6 +16,12 @@ const timeoutOpt = (y: Argv) => y.option('timeout', {
   },
 });
 
+/** Everything after the first `--` (a command for the guest, never options of flakevirt's). */
+export function afterDoubleDash(argv: readonly string[]): string[] {
+  const i = argv.indexOf('--');
+  return i < 0 ? [] : argv.slice(i + 1);
+}
+
 export const commands: CommandModule[] = [
   {
     command: 'build [guests..]',
@@ -88,6 +94,14 @@ export const commands: CommandModule[] = [
     describe: 'every kernel report (panic, oops, hung task, warning) of each guest\'s current boot, with its trace; exit 1 when there is one',
     builder: (y) => hostOpt(guestsArg(y)),
     handler: async (a) => (await import('./health.js')).healthCommand(a as never),
+  },
+  {
+    command: 'ssh <guest>',
+    describe: 'a shell on the guest, or -- CMD… run there (its output and exit status passed through); the connection ssh-config and the inventory use',
+    builder: (y) => y.positional('guest', { type: 'string', demandOption: true })
+      .example('$0 ssh xfs-4k', 'a shell on xfs-4k')
+      .example('$0 ssh xfs-4k -- uname -r', 'run a command there'),
+    handler: async (a) => (await import('./ssh.js')).sshCommand({ ...(a as object), command: afterDoubleDash(process.argv) } as never),
   },
   {
     command: 'console <guest>',

@@ -146,6 +146,10 @@ guests:
     const s = ctl!.exec(['ssh', '-F', conf, remote, 'cat /sys/class/net/eth0/address']);
     expect(s.status, s.stderr).toBe(0);
     expect(s.stdout.trim()).toBe(macFor(remote));
+    // And flakevirt ssh, with the remote command's exit status.
+    const f = fv('ssh', remote, '--', 'cat /sys/class/net/eth0/address; exit 4');
+    expect(f.status, f.stderr).toBe(4);
+    expect(f.stdout.trim()).toBe(macFor(remote));
   });
 
   it('checkpoint and reset of the guest on box2 go through that host\'s libvirt (qemu+ssh)', () => {
