@@ -19,6 +19,8 @@ export interface PlacementHost {
   memoryBytes?: number;
   /** Declared vCPU limit; undefined = no limit. */
   vcpus?: number;
+  /** Where memoryBytes comes from. */
+  memorySource?: MemorySource;
   /** It runs imageless guests (a libvirtd on this machine). */
   runsImageless?: boolean;
 }
@@ -39,7 +41,20 @@ function imagelessMessage(guest: string, host?: string): string {
  * guests are counted by `place` itself.
  */
 export function memoryLeft(nodeBytes: number, domains: ReadonlyArray<{ name: string; running: boolean; memoryBytes: number }>, specGuests: ReadonlySet<string>): number {
-  return nodeBytes - domains.reduce((a, d) => a + (d.running && !specGuests.has(d.name) ? d.memoryBytes : 0), 0);
+  return memoryAccount(nodeBytes, domains, specGuests).left;
+}
+
+/** How a host's memory for the fleet came about (plan shows it). */
+export type MemorySource =
+  | { from: 'declared' }
+  | { from: 'host'; nodeBytes: number; othersRunning: number; othersBytes: number }
+  | { from: 'recorded' };
+
+/** memoryLeft with its terms: the host's memory, the running domains that are not the spec's, what is left. */
+export function memoryAccount(nodeBytes: number, domains: ReadonlyArray<{ name: string; running: boolean; memoryBytes: number }>, specGuests: ReadonlySet<string>): { left: number; source: MemorySource } {
+  const others = domains.filter((d) => d.running && !specGuests.has(d.name));
+  const othersBytes = others.reduce((a, d) => a + d.memoryBytes, 0);
+  return { left: nodeBytes - othersBytes, source: { from: 'host', nodeBytes, othersRunning: others.length, othersBytes } };
 }
 
 export type Why = 'pinned' | 'exists there' | 'placed before' | 'placed';
@@ -136,7 +151,17 @@ export function homeOf(guest: { name: string; host?: string }, recorded: Readonl
 }
 
 function capacityText(h: PlacementHost): string {
-  return `${h.memoryBytes === undefined ? 'unknown memory' : formatSize(h.memoryBytes)} and ${h.vcpus === undefined ? 'any number of vCPUs' : `${h.vcpus} vCPUs`}`;
+  return `${memoryText(h)}, and ${h.vcpus === undefined ? 'any number of vCPUs' : `${h.vcpus} vCPUs`}`;
+}
+
+/** A host's memory for the fleet with its arithmetic: "2.5GiB = 3GiB on the host − 512MiB of 1 running domain that is not the spec's". */
+export function memoryText(h: PlacementHost): string {
+  if (h.memoryBytes === undefined) return 'unknown memory (the host could not be asked; nothing is checked)';
+  const src = h.memorySource;
+  const left = h.memoryBytes < 0 ? `no memory (${formatSize(-h.memoryBytes)} short)` : formatSize(h.memoryBytes);
+  if (!src || src.from === 'declared') return `${left}, declared (hosts.${h.name}.memory)`;
+  if (src.from === 'recorded') return `${left}, as recorded when the host was last reached`;
+  return `${left} = ${formatSize(src.nodeBytes)} on the host − ${formatSize(src.othersBytes)} of ${src.othersRunning} running domain${src.othersRunning === 1 ? ' that is' : 's that are'} not the spec's (shut-off domains take nothing; set hosts.${h.name}.memory to say otherwise)`;
 }
 
 /** The host table a refusal prints: capacity, what is put there, and the guests left over. */
@@ -144,7 +169,7 @@ function placementTable(guests: PlacementGuest[], hosts: PlacementHost[], hostOf
   const rows = [['HOST', 'MEMORY', 'USED', 'VCPUS', 'USED', 'GUESTS']];
   for (const h of hosts) {
     const u = used.get(h.name)!;
-    rows.push([h.name, h.memoryBytes === undefined ? '?' : formatSize(h.memoryBytes), formatSize(u.memory), h.vcpus === undefined ? '-' : String(h.vcpus), String(u.vcpus), [...hostOf].filter(([, x]) => x === h.name).map(([g]) => g).join(' ') || '-']);
+    rows.push([h.name, h.memoryBytes === undefined ? '?' : formatSize(Math.max(0, h.memoryBytes)), formatSize(u.memory), h.vcpus === undefined ? '-' : String(h.vcpus), String(u.vcpus), [...hostOf].filter(([, x]) => x === h.name).map(([g]) => g).join(' ') || '-']);
   }
   const left = guests.filter((g) => !hostOf.has(g.name));
   if (left.length) rows.push(['(none)', '', formatSize(left.reduce((a, g) => a + g.memoryBytes, 0)), '', String(left.reduce((a, g) => a + g.vcpus, 0)), left.map((g) => g.name).join(' ')]);

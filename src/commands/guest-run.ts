@@ -1,6 +1,7 @@
 // The frame `up` and `reimage` share: load the spec, connect to every host, place the guests, make
 // each host's network and pool usable, build Nix images, then run one locked operation per guest
 // concurrently and print the results. A host that fails fails only its own guests.
+import { memoryText, type PlacementHost } from '../placement.js';
 import type { Guest } from '../model.js';
 import { SpecError, type SpecIssue } from '../errors.js';
 import { lockGuest } from '../adapters/lock.js';
@@ -83,14 +84,23 @@ export async function runPerGuest(
 }
 
 /** `up --dry-run` / `flakevirt plan`: guest → host, and why. */
-function printPlacement(guests: Guest[], hostOf: (g: Guest) => string, why: (g: Guest) => string, capacity: Array<{ name: string; memoryBytes?: number; vcpus?: number }>, json = false): void {
+function printPlacement(guests: Guest[], hostOf: (g: Guest) => string, why: (g: Guest) => string, capacity: PlacementHost[], json = false): void {
   const rows = guests.map((g) => ({ guest: g.name, host: hostOf(g), why: why(g), memoryBytes: g.memoryBytes, vcpus: g.vcpus }));
-  if (json) return printJson({ guests: rows, hosts: capacity });
+  if (json) return printJson({ guests: rows, hosts: capacity.map(({ runsImageless: _, ...h }) => h) });
   const w = Math.max(5, ...rows.map((r) => r.guest.length));
-  const hw = Math.max(4, ...rows.map((r) => r.host.length));
+  const hw = Math.max(4, ...rows.map((r) => r.host.length), ...capacity.map((h) => h.name.length));
   print(`${'GUEST'.padEnd(w)}  ${'HOST'.padEnd(hw)}  ${'MEMORY'.padEnd(8)}  VCPUS  WHY`);
   for (const r of rows) print(`${r.guest.padEnd(w)}  ${r.host.padEnd(hw)}  ${formatSize(r.memoryBytes).padEnd(8)}  ${String(r.vcpus).padEnd(5)}  ${r.why}`);
+  // Each host's memory for the fleet, and how it came about: what placement compared the guests with.
+  print('');
+  print(`${'HOST'.padEnd(hw)}  MEMORY FOR THE SPEC'S GUESTS`);
+  for (const h of capacity.filter((c) => rows.some((r) => r.host === c.name))) {
+    const here = rows.filter((r) => r.host === h.name);
+    const used = here.reduce((a, r) => a + r.memoryBytes, 0);
+    print(`${h.name.padEnd(hw)}  ${memoryText(h)}; its guests here take ${formatSize(used)} (${here.length} guest${here.length === 1 ? '' : 's'})`);
+  }
 }
+
 
 /**
  * The spec refusals that need a host or a file to tell (exit 2), for every reachable host at once:

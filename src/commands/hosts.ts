@@ -6,7 +6,7 @@ import type { DomainView } from '../adapters/libvirt.js';
 import { factsOf } from '../adapters/facts-cache.js';
 import { bootKindOf } from '../boot-kinds/kind.js';
 import { kindOf } from '../host-kinds/kind.js';
-import { memoryLeft, place, type Placement, type PlacementHost } from '../placement.js';
+import { memoryAccount, place, type MemorySource, type Placement, type PlacementHost } from '../placement.js';
 import { readRecord, writeRecord } from '../adapters/placement-record.js';
 import { Session } from './session.js';
 
@@ -86,16 +86,17 @@ export async function placeFleet(fleet: Fleet, hosts: Hosts, { save = true } = {
     const link = hosts.get(h.name);
     const doms = domains.get(h.name);
     let memoryBytes = h.memoryBytes ?? record.capacity[h.connect];
+    let memorySource: MemorySource | undefined = h.memoryBytes !== undefined ? { from: 'declared' } : memoryBytes !== undefined ? { from: 'recorded' } : undefined;
     if (link?.session && doms) {
       const facts = await factsOf(link.session.lv.uri, doms.map((d) => d.xml));
       doms.forEach((d, i) => { if (names.has(d.name) && facts[i]!.owner) existing.set(d.name, h.name); });
       if (h.memoryBytes === undefined) {
         const node = await link.session.lv.nodeInfo().catch(() => undefined);
-        if (node) memoryBytes = memoryLeft(node.memoryBytes, doms.map((d, i) => ({ name: d.name, running: d.running, memoryBytes: facts[i]!.memoryBytes })), names);
+        if (node) ({ left: memoryBytes, source: memorySource } = memoryAccount(node.memoryBytes, doms.map((d, i) => ({ name: d.name, running: d.running, memoryBytes: facts[i]!.memoryBytes })), names));
       }
       if (memoryBytes !== undefined) record.capacity[h.connect] = memoryBytes;
     }
-    return { name: h.name, runsImageless: kindOf(h).runsImageless, ...(memoryBytes !== undefined && { memoryBytes }), ...(h.vcpus !== undefined && { vcpus: h.vcpus }) };
+    return { name: h.name, runsImageless: kindOf(h).runsImageless, ...(memoryBytes !== undefined && { memoryBytes }), ...(memorySource && { memorySource }), ...(h.vcpus !== undefined && { vcpus: h.vcpus }) };
   }));
   const guests = fleet.guests.map((g) => ({ ...g, imageless: bootKindOf(g.boot).ownKernel(g.boot) !== undefined }));
   const result = place({ guests, hosts: capacity, existing, recorded: new Map(Object.entries(record.guests)) });

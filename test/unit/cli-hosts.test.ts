@@ -30,7 +30,18 @@ describe('flakevirt with hosts:', () => {
     expect(run('plan', '--json').stdout).toBe(r.stdout);
     expect(existsSync(join(dir, 'pool', '.placement.json'))).toBe(false);
     const text = run('plan', '--host', 'b');
-    expect(text.stdout).toMatch(/^GUEST\s+HOST\s+MEMORY\s+VCPUS\s+WHY\ng3\s+b\s+512MiB\s+1\s+pinned\n$/);
+    expect(text.stdout).toMatch(/^GUEST\s+HOST\s+MEMORY\s+VCPUS\s+WHY\ng3\s+b\s+512MiB\s+1\s+pinned\n\nHOST\s+MEMORY FOR THE SPEC'S GUESTS\nb\s+1GiB, declared \(hosts\.b\.memory\); its guests here take 512MiB \(1 guest\)\n$/);
+  });
+
+  it('plan shows how a host\'s memory came about: the host\'s, less what running domains that are not the spec\'s take', () => {
+    // libvirt's test driver: 3 GiB of memory and one running 8 GiB domain ("test") that is not ours.
+    const { run } = setup('  g1: { host: a }\n', '  a: { connect: "test:///default" }\n');
+    const r = run('plan');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^\s+a\s+0B\s+512MiB/m);
+    expect(r.stderr).toMatch(/hosts\.a: .*it offers no memory \(5GiB short\) = 3GiB on the host − 8GiB of 1 running domain that is not the spec's \(shut-off domains take nothing; set hosts\.a\.memory to say otherwise\)/);
+    const json = JSON.parse(setup('  g1: { host: a }\n', '  a: { connect: "test:///default", memory: 2GiB }\n').run('plan', '--json').stdout) as { hosts: unknown[] };
+    expect(json.hosts).toEqual([{ name: 'a', memoryBytes: 2 * 2 ** 30, memorySource: { from: 'declared' } }]);
   });
 
   it('refuses a fleet that does not fit with exit 2 and a host table, changing nothing', () => {
