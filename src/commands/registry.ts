@@ -24,6 +24,12 @@ export function afterDoubleDash(argv: readonly string[]): string[] {
 
 export const commands: CommandModule[] = [
   {
+    command: 'init',
+    describe: 'write a commented flakevirt.yaml for a common case (never over an existing file)',
+    builder: (y) => y.option('example', { choices: ['fstests', 'blktests', 'two-hosts'] as const, default: 'fstests', describe: 'fstests: a guest with an NVMe test and scratch disk; blktests: NVMe namespaces and a zoned one; two-hosts: a fleet over this machine and an ssh host' }),
+    handler: async (a) => (await import('./init.js')).initCommand(a as never),
+  },
+  {
     command: 'build [guests..]',
     describe: 'render, lock and build the guests\' NixOS images through Nix (guests without image:)',
     builder: (y) => guestsArg(y).option('update', { type: 'boolean', describe: 're-pin the nixos-flake input (nix flake lock --update-input)' })
