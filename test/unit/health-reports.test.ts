@@ -13,7 +13,7 @@ const boot = (...lines: string[]) => [`${stamp(0)}Linux version 6.12.95+deb12-cl
 // Report lines: the format strings of Debian's 6.12.95 cloud kernel (`strings vmlinux`, see
 // src/health/reports.ts), with the values of the kernel's documentation's examples where it has one.
 const REPORTS: Array<[string, HealthState, string[]]> = [
-  // Produced here: test/fixtures/console/panic-no-root.log's panic line (6.12.95, rdinit=/nonexistent).
+  // Produced here: test/fixtures/console/panic-no-root.txt's panic line (6.12.95, rdinit=/nonexistent).
   ['kernel panic', 'panic', ['Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)', 'CPU: 0 UID: 0 PID: 1 Comm: swapper/0 Not tainted 6.12.95+deb12-cloud-amd64 #1']],
   // kernel/panic.c's sysrq crash (drivers/tty/sysrq.c sysrq_handle_crash), as the e2e test provokes it.
   ['kernel panic', 'panic', ['Kernel panic - not syncing: sysrq triggered crash', 'CPU: 1 UID: 0 PID: 214 Comm: sh Not tainted 6.12.95+deb12-cloud-amd64 #1']],
@@ -89,7 +89,7 @@ describe('kernel reports', () => {
   });
 
   it('reads a real panic, produced here (Debian 6.12.95, rdinit=/nonexistent)', () => {
-    const text = readFileSync(fixture('console', 'panic-no-root.log'), 'latin1');
+    const text = readFileSync(fixture('console', 'panic-no-root.txt'), 'latin1');
     const s = scan(text, { excerpts: true });
     expect(healthOf(s)).toMatchObject({ state: 'panic', count: 1, first: { line: 'Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)' } });
     expect(s.bootAt).toBe(0);
