@@ -104,6 +104,11 @@ export class Libvirt {
     await this.wrap('defining the domain', () => this.hv.domainDefineXML(xml));
   }
 
+  /** Starts a transient domain (gone when it stops): doctor's KVM probe. */
+  async createTransient(xml: string): Promise<void> {
+    await this.wrap('starting a transient domain', () => this.hv.domainCreateXML(xml));
+  }
+
   async start(name: string): Promise<void> {
     await this.wrap(`starting ${name}`, async () => (await this.hv.domainLookupByName(name)).create());
   }

@@ -33,6 +33,25 @@ export class Virsh {
     return run('virsh', ['-q', '-c', this.target, ...args], what);
   }
 
+  /** The daemon's libvirt version ("11.3.0") and its hypervisor's ("QEMU 10.0.2"), from `virsh version --daemon`. */
+  async version(): Promise<{ daemon: string; hypervisor: string }> {
+    const out = await this.call(['version', '--daemon'], 'reading the libvirt version');
+    const field = (re: RegExp) => re.exec(out)?.[1]?.trim() ?? '';
+    return { daemon: field(/^Running against daemon:\s*(.+)$/m), hypervisor: field(/^Running hypervisor:\s*(.+)$/m) };
+  }
+
+  /** A storage pool's available bytes, or undefined when there is no such pool. */
+  async poolAvailable(pool: string): Promise<number | undefined> {
+    try {
+      const out = await this.call(['pool-info', '--bytes', operand(pool)], `reading pool ${pool}`);
+      const m = /^Available:\s*(\d+)/m.exec(out);
+      return m ? Number(m[1]) : undefined;
+    } catch (e) {
+      if (/no storage pool with matching name|Storage pool not found/i.test(String((e as Error).message))) return undefined;
+      throw e;
+    }
+  }
+
   async networkInfo(network: string): Promise<{ exists: boolean; active: boolean; bridge: string }> {
     try {
       const out = await this.call(['net-info', operand(network)], `reading network ${network}`);

@@ -24,6 +24,12 @@ export function afterDoubleDash(argv: readonly string[]): string[] {
 
 export const commands: CommandModule[] = [
   {
+    command: 'doctor',
+    describe: 'what each host offers against what the spec needs: libvirt, QEMU\'s NVMe, KVM (probed), the network, pool space, nix, virtiofsd, the ssh jump; exit 1 when a needed check fails',
+    builder: hostOpt,
+    handler: async (a) => (await import('./doctor.js')).doctorCommand(a as never),
+  },
+  {
     command: 'init',
     describe: 'write a commented flakevirt.yaml for a common case (never over an existing file)',
     builder: (y) => y.option('example', { choices: ['fstests', 'blktests', 'two-hosts'] as const, default: 'fstests', describe: 'fstests: a guest with an NVMe test and scratch disk; blktests: NVMe namespaces and a zoned one; two-hosts: a fleet over this machine and an ssh host' }),

@@ -23,6 +23,12 @@ export interface HostKind {
   paths(host: Host, guest: string): GuestPaths;
   /** The store that makes, reads and removes those files (`specPath` marks what it makes). */
   store(host: Host, lv: Libvirt, specPath: string, qemuLabel: string | undefined): Promise<GuestStore>;
+  /** doctor: the fix when the host's libvirt cannot be reached. */
+  connectFix(host: Host): string;
+  /** doctor can probe KVM there (its probe reads the firmware's serial log as a file on this machine). */
+  readonly probesKvm: boolean;
+  /** doctor: the free space where the host keeps guests' disks (where: what was measured), or why it cannot be told yet. */
+  poolSpace(host: Host, lv: Libvirt): Promise<{ freeBytes: number; where: string } | { notYet: string }>;
   /** Reads guests' console logs (a read command's, without the host facts a store needs). */
   consoleLog(host: Host, lv: Libvirt): Promise<Pick<GuestStore, 'readConsoleFrom'>>;
   /** A running network as libvirt keeps its live state (bridge, lease time), without a virsh call, when this machine can read it; else undefined. */

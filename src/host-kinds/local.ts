@@ -12,6 +12,18 @@ export const local: HostKind = {
     const { FileStore } = await import('../adapters/file-store.js');
     return new FileStore(host.pool, specPath, qemuLabel);
   },
+  connectFix: () => 'start libvirtd (systemctl start libvirtd, or scripts/start-libvirt.sh) and check the URI',
+  probesKvm: true,
+  async poolSpace(host) {
+    // The pool directory, or the nearest directory above it that exists (up makes the rest).
+    const { statfs } = await import('node:fs/promises');
+    const { dirname } = await import('node:path');
+    for (let dir = host.pool; ; dir = dirname(dir)) {
+      const st = await statfs(dir).catch(() => undefined);
+      if (st) return { freeBytes: Number(st.bavail) * Number(st.bsize), where: dir };
+      if (dirname(dir) === dir) return { notYet: `cannot read the filesystem of ${host.pool}` };
+    }
+  },
   async consoleLog() {
     const { readFileFrom } = await import('../adapters/read-head.js');
     return { readConsoleFrom: async (paths, from) => readFileFrom(paths.console, from) };

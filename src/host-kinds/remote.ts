@@ -13,6 +13,13 @@ export const remote: HostKind = {
     const { VolumeStore } = await import('../adapters/volume-store.js');
     return new VolumeStore(lv.virsh, host, qemuLabel);
   },
+  connectFix: (host) => `make sure ssh to the host works (sshd running there, root's key accepted: ssh ${host.connect.replace(/^qemu\+ssh:\/\/([^/?]+).*$/, '$1')} true) and libvirtd runs there`,
+  probesKvm: false,
+  async poolSpace(host, lv) {
+    const { POOL_NAME } = await import('../render/volume.js');
+    const free = await lv.virsh.poolAvailable(POOL_NAME);
+    return free === undefined ? { notYet: `no storage pool "${POOL_NAME}" yet: up makes it at ${host.pool}` } : { freeBytes: free, where: `pool ${POOL_NAME} (${host.pool})` };
+  },
   consoleLog(host, lv) {
     return this.store(host, lv, '', undefined);
   },

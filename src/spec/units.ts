@@ -36,6 +36,14 @@ export function formatSize(bytes: number): string {
   return `${bytes}B`;
 }
 
+/** A measured size, rounded for reading ("78.5GiB", "812KiB"): free space is no multiple of anything. */
+export function roughSize(bytes: number): string {
+  for (const [unit, factor] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    if (bytes >= factor) return `${Number((bytes / factor).toFixed(1))}${unit}`;
+  }
+  return `${bytes}B`;
+}
+
 export const MiB = 1024 ** 2;
 export const GiB = 1024 ** 3;
 export const TiB = 1024 ** 4;

@@ -36,6 +36,8 @@ describe('argv handed to the programs', () => {
     expect(await v.networkInfo('default')).toEqual({ exists: true, active: true, bridge: 'virbr0' });
     await v.setLiveMetadata('g1', 'http://flakevirt.dev/xmlns/boot/1', 'fvboot', '<boot started="1" before=""/>');
     await v.poolBuild('flakevirt');
+    await v.version();
+    await v.poolAvailable('flakevirt');
     // A console log's new part (kernel health on a remote host): from the offset on, only then.
     await v.volDownload('flakevirt', 'g1-console.log', '/tmp/x', 4096);
     await v.volDownload('flakevirt', 'g1-console.log', '/tmp/x');
@@ -43,6 +45,8 @@ describe('argv handed to the programs', () => {
       ['virsh', '-q', '-c', 'qemu:///system', 'net-info', 'default'],
       ['virsh', '-q', '-c', 'qemu:///system', 'metadata', '--domain', 'g1', '--uri', 'http://flakevirt.dev/xmlns/boot/1', '--key', 'fvboot', '--set', '<boot started="1" before=""/>', '--live'],
       ['virsh', '-q', '-c', 'qemu:///system', 'pool-build', 'flakevirt'],
+      ['virsh', '-q', '-c', 'qemu:///system', 'version', '--daemon'],
+      ['virsh', '-q', '-c', 'qemu:///system', 'pool-info', '--bytes', 'flakevirt'],
       ['virsh', '-q', '-c', 'qemu:///system', 'vol-download', '--pool', 'flakevirt', '--offset', '4096', 'g1-console.log', '/tmp/x'],
       ['virsh', '-q', '-c', 'qemu:///system', 'vol-download', '--pool', 'flakevirt', 'g1-console.log', '/tmp/x'],
     ]);
