@@ -121,7 +121,7 @@ describe.skipIf(skip)('flakevirt doctor', () => {
     if (kvm.state === 'ok') expect(kvm.detail).toMatch(/booted \S+ to its banner in \d+ ms/); // where KVM works
     else {
       expect(kvm).toMatchObject({ state: 'fail', fix: 'set accel: tcg in the spec (for d1)' });
-      expect(kvm.detail).toMatch(/printed no kernel banner within 8 s \(last: ".*KASLR.*"\): KVM guests hang on this host/);
+      expect(kvm.detail).toMatch(/printed no kernel banner within 8 s( \(last: ".*"\))?: KVM guests hang on this host/);
       expect(r.status).toBe(1);
     }
     // The probe's domain is gone.
