@@ -17,7 +17,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((a, x, i, all) => (
 const sizes = (args.sizes ?? '1,4,8').split(',').map(Number);
 const rounds = Number(args.rounds ?? 5);
 const boots = Number(args.boots ?? 3);
-const only = args.only ? args.only.split(',') : ['overlay', 'lease', 'reimage', 'fleet', 'read', 'everyday', 'checkpoint', 'multihost', 'imageless', 'health'];
+const only = args.only ? args.only.split(',') : ['overlay', 'lease', 'reimage', 'fleet', 'read', 'everyday', 'checkpoint', 'multihost', 'imageless', 'health', 'busy'];
 const resetSizes = (args['reset-sizes'] ?? '256,1024,2048').split(',').map(Number);
 const fleetSizes = (args.fleet ?? '1,4,8').split(',').map(Number);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -326,6 +326,58 @@ async function healthBench() {
   }
 }
 
+// 5d. Reads while another domain is being destroyed (issue 25): 50 defined domains and a running
+// guest whose QEMU is stopped (SIGSTOP) and then destroyed, so libvirt holds that domain's lock for
+// ~10 s until its SIGKILL. `list` (domains from libvirtd's state files) against the API's listing
+// (FLAKEVIRT_DOMAIN_SOURCE=libvirt, the naive way: it waits for the destroy), both also timed with
+// nothing being destroyed, and against `node -e 0`.
+async function busyBench() {
+  const { dir } = setupHost();
+  const tiny = execFileSync(join(ROOT, 'scripts', 'tiny-guest.sh'), { encoding: 'utf8' }).trim();
+  const boot = `image: ${tiny}/base.qcow2, kernel: ${tiny}/vmlinuz, initrd: ${tiny}/initrd.img, cmdline: "console=ttyS0 quiet"`;
+  const head = `pool: ${dir}/pool\naccel: tcg\ndefaults: { memory: 256MiB, vcpus: 1, diskSize: 1GiB }\n`;
+  const fifty = join(dir, 'fifty.yaml');
+  writeFileSync(fifty, `${head}guests:\n${Array.from({ length: 50 }, (_, i) => `  r${String(i + 1).padStart(2, '0')}: { ${boot} }`).join('\n')}\n`);
+  const one = join(dir, 'one.yaml');
+  writeFileSync(one, `${head}guests:\n  victim: { ${boot} }\n`);
+  await defineFlakevirtDomains(dir, tiny, fifty);
+  const nsRoot = `/proc/${readFileSync('/run/flakevirt-testhost/bench/ns.pid', 'utf8').trim()}/root`;
+  try {
+    const up = await timedFlakevirt(['up', '-f', one, '--timeout', '300']);
+    if (up.status !== 0) throw new Error('bench: up of the guest to destroy failed');
+    await settle();
+    const nsOnly = time(['true']);
+    const node = time([process.execPath, '-e', '0']) - nsOnly;
+    const list = ['list', '-f', fifty, '--json'];
+    const files = time([process.execPath, CLI, ...list]) - nsOnly;
+    const api = time(['env', 'FLAKEVIRT_DOMAIN_SOURCE=libvirt', process.execPath, CLI, ...list]) - nsOnly;
+    const pid = Number(readFileSync(join(nsRoot, 'run/libvirt/qemu/victim.pid'), 'utf8'));
+    process.kill(pid, 'SIGSTOP');
+    const destroy = spawn(TH, ['exec', 'bench', '--', 'virsh', '-q', '-c', 'qemu:///system', 'destroy', 'victim'], { stdio: 'ignore' });
+    const destroyed = new Promise((r) => destroy.on('exit', r));
+    const t0 = performance.now();
+    for (let i = 0; i < 100 && !(BigInt(`0x${/ShdPnd:\s*([0-9a-f]+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]}`) & (1n << 14n)); i++) await new Promise((r) => setTimeout(r, 50));
+    const apiRun = new Promise((resolve) => {
+      const t = performance.now();
+      const p = spawn(TH, ['exec', 'bench', '--', 'env', 'FLAKEVIRT_DOMAIN_SOURCE=libvirt', process.execPath, CLI, ...list], { stdio: 'ignore' });
+      p.on('exit', () => resolve(performance.now() - t - nsOnly));
+    });
+    // Rounds of the file-based list, all inside the destroy's window (each well under a second).
+    const during = Math.max(0, time([process.execPath, CLI, ...list]) - nsOnly);
+    const apiDuring = await apiRun;
+    await destroyed;
+    const window = performance.now() - t0;
+    const x = (ms) => `${(ms / node).toFixed(1)}× node -e 0`;
+    rows.push([`node -e 0 (the yardstick, median of ${rounds})`, `${fmt(node)} ms`, '', '']);
+    rows.push(['list, 50 defined domains + 1 running, nothing destroyed', `${fmt(files)} ms`, x(files), `the API's listing ${fmt(api)} ms (${(api / files).toFixed(2)}× list)`]);
+    rows.push(['list while another domain is destroyed (its QEMU stopped: ~10 s)', `${fmt(during)} ms`, x(during), `the API's listing ${fmt(apiDuring)} ms (${(apiDuring / during).toFixed(1)}× list); the destroy took ${fmt(window)} ms; goal: not waiting`]);
+  } finally {
+    inHost([process.execPath, CLI, 'down', '--all', '-f', one]);
+    spawnSync(TH, ['down', 'bench']);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // 5b. Checkpoint and reset: back to a known running state, against reimage and a cold boot, at
 // several memory sizes. Each ends when the guest's ssh answers again. A third of the guest's
 // memory holds random data (written to its RAM-backed root), as a guest in use would.
@@ -542,6 +594,7 @@ if (process.getuid() === 0 && only.includes('checkpoint')) await checkpointBench
 if (process.getuid() === 0 && only.includes('multihost')) await multihostBench();
 if (process.getuid() === 0 && only.includes('imageless')) await imagelessBench();
 if (process.getuid() === 0 && only.includes('health')) await healthBench();
+if (process.getuid() === 0 && only.includes('busy')) await busyBench();
 
 const host = `${execFileSync('nproc').toString().trim()} cores, ${(Number(execFileSync('awk', ['/MemTotal/ {print $2}', '/proc/meminfo']).toString()) / 1048576).toFixed(0)} GiB, ${execFileSync('qemu-system-x86_64', ['--version']).toString().split('\n')[0]}`;
 console.log(`flakevirt benchmarks — ${host}\n`);

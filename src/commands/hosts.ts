@@ -50,13 +50,13 @@ export class Hosts {
     return l.session;
   }
 
-  /** Domains of every reachable host; a host that fails while listing gets that error. */
+  /** Domains of every reachable host (from the daemon's files where they can be read); a host that fails while listing gets that error. */
   async domains(): Promise<Map<string, DomainView[]>> {
     const out = new Map<string, DomainView[]>();
     await Promise.all(this.links.map(async (l) => {
       if (!l.session) return;
       try {
-        out.set(l.host.name, await l.session.lv.domains());
+        out.set(l.host.name, (await kindOf(l.host).stateDomains(l.host)) ?? await l.session.lv.domains());
       } catch (e) {
         l.error = hostError(l.host, e);
       }

@@ -7,7 +7,7 @@
 // loaded when called.
 import type { Host } from '../model.js';
 import type { GuestPaths } from '../render/paths.js';
-import type { Libvirt } from '../adapters/libvirt.js';
+import type { DomainView, Libvirt } from '../adapters/libvirt.js';
 import type { GuestStore } from '../adapters/store.js';
 import type { LeaseSource } from '../adapters/lease-source.js';
 import type { QemuCaps } from '../capabilities.js';
@@ -33,6 +33,11 @@ export interface HostKind {
   consoleLog(host: Host, lv: Libvirt): Promise<Pick<GuestStore, 'readConsoleFrom'>>;
   /** A running network as libvirt keeps its live state (bridge, lease time), without a virsh call, when this machine can read it; else undefined. */
   liveNetwork(network: string): Promise<Network | undefined>;
+  /**
+   * Every domain from the daemon's own files, without the API's listing (which waits on a domain being
+   * destroyed), when this machine can read them; else undefined and the caller asks libvirt.
+   */
+  stateDomains(host: Host): Promise<DomainView[] | undefined>;
   /** Where the network's DHCP leases are read from. */
   leases(lv: Libvirt, network: string, bridge: string): Promise<LeaseSource>;
   /** Refuses (before anything is defined) host files qemu could not read: base image, kernel, initrd. */

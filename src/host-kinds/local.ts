@@ -41,6 +41,13 @@ export const local: HostKind = {
     }, (n) => !!n.bridge);
     return net.bridge ? net : undefined;
   },
+  async stateDomains(host) {
+    // qemu:///system only (a session daemon keeps them elsewhere); FLAKEVIRT_DOMAIN_SOURCE=libvirt
+    // asks the API instead (the test that compares the two uses it).
+    if (!/^qemu(\+unix)?:\/\/\/system(\?|$)/.test(host.connect) || process.env.FLAKEVIRT_DOMAIN_SOURCE === 'libvirt') return undefined;
+    const { stateDomains } = await import('../adapters/libvirt-state.js');
+    return stateDomains();
+  },
   async leases(lv, network, bridge) {
     const { statusFileLeases, virshLeases } = await import('../adapters/lease-source.js');
     // FLAKEVIRT_LEASE_SOURCE=virsh forces the polling path remote hosts use (tests use it).

@@ -24,6 +24,8 @@ export const remote: HostKind = {
     return this.store(host, lv, '', undefined);
   },
   liveNetwork: async () => undefined,
+  // The daemon's files are on the other machine: the API lists them.
+  stateDomains: async () => undefined,
   async leases(lv, network) {
     const { virshLeases } = await import('../adapters/lease-source.js');
     return virshLeases(lv, network);
