@@ -181,6 +181,30 @@ describe.skipIf(skip)('what an unprivileged user can write does not steer root-r
     expect(statSync('/run/flakevirt/ssh').mode & 0o777).toBe(0o700);
   });
 
+  it('init in a shared sticky directory writes neither over nor through what the user put there first', () => {
+    const shared = mkdtempSync(join(root, 'tmp-'));
+    chmodSync(shared, 0o1777);
+    const v = victim();
+    // A symlink to root's file where init would write, and a file of the user's own under another name.
+    expect(mallory.run(['ln', '-s', v.path, join(shared, 'flakevirt.yaml')]).status).toBe(0);
+    expect(mallory.run(['sh', '-c', `echo 'guests: { evil: { image: /dev/sda } }' > ${join(shared, 'other.yaml')}`]).status).toBe(0);
+    const r = fv(shared, 'init');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/flakevirt\.yaml exists; flakevirt init never overwrites a file/);
+    expect(v.same()).toBe(true);
+    expect(lstatSync(join(shared, 'flakevirt.yaml')).isSymbolicLink()).toBe(true);
+    const o = fv(shared, 'init', '-f', 'other.yaml');
+    expect(o.status).toBe(2);
+    expect(readFileSync(join(shared, 'other.yaml'), 'utf8')).toContain('evil');
+    expect(lstatSync(join(shared, 'other.yaml')).uid).toBe(mallory.uid);
+    // A name nobody took: root's own file, 0644, which the user cannot change or remove (sticky).
+    expect(fv(shared, 'init', '-f', 'mine.yaml').status).toBe(0);
+    const st = lstatSync(join(shared, 'mine.yaml'));
+    expect([st.isFile(), st.uid, st.mode & 0o777]).toEqual([true, 0, 0o644]);
+    expect(mallory.run(['rm', '-f', join(shared, 'mine.yaml')]).status).not.toBe(0);
+    expect(mallory.run(['sh', '-c', `echo x >> ${join(shared, 'mine.yaml')}`]).status).not.toBe(0);
+  });
+
   it('a pool in a directory the user owns is refused before anything is made in it', () => {
     const parent = malloryDir();
     const dir = mkdtempSync(join(root, 'spec-'));
@@ -192,6 +216,13 @@ describe.skipIf(skip)('what an unprivileged user can write does not steer root-r
     expect(existsSync(join(parent, 'pool', '.placement.json'))).toBe(false);
   });
 });
+
+/** An existing system user (the QEMU user libvirt runs guests as), run as with setpriv. */
+function localUserNamed(name: string): LocalUser {
+  const uid = Number(spawnSync('id', ['-u', name], { encoding: 'utf8' }).stdout.trim());
+  const gid = Number(spawnSync('id', ['-g', name], { encoding: 'utf8' }).stdout.trim());
+  return { name, uid, gid, run: (args) => { const r = spawnSync('setpriv', ['--reuid', String(uid), '--regid', String(gid), '--clear-groups', '--', ...args], { encoding: 'utf8' }); return { status: r.status, stdout: r.stdout, stderr: r.stderr }; } };
+}
 
 /** Any readable qcow2 file for specs that need an image (validation checks it exists). */
 function tinyGuestBase(): string {
@@ -224,6 +255,17 @@ describe.skipIf(hostSkip)('privilege boundaries on a real libvirt host', () => {
       expect(statSync(path).mode & 0o077, f).toBe(0);
       expect(mallory.run(['cat', path]).status, f).not.toBe(0);
     }
+    // The console log that list and health read as root: neither the user nor the QEMU user (a guest's
+    // compromised QEMU) can put a symlink or a FIFO in its place, or read it.
+    const log = join(pool, 'pa', 'console.log');
+    const qemuUser = localUserNamed('libvirt-qemu');
+    for (const who of [mallory, qemuUser]) {
+      expect(who.run(['ln', '-sf', '/etc/shadow', log]).status, who.name).not.toBe(0);
+      expect(who.run(['mkfifo', `${log}.x`]).status, who.name).not.toBe(0);
+      expect(who.run(['mv', log, `${log}.moved`]).status, who.name).not.toBe(0);
+    }
+    expect(mallory.run(['cat', log]).status).not.toBe(0);
+    expect(lstatSync(log).isFile()).toBe(true);
     const down = host!.flakevirt('down', '--all', '-f', specA);
     expect(down.status, down.stderr).toBe(0);
     expect(host!.virsh('list', '--all', '--name').trim()).toBe('pb');
