@@ -10,7 +10,7 @@ import { bootKindOf } from '../boot-kinds/kind.js';
 import { checkCapabilities } from '../capabilities.js';
 import { jumpTarget } from '../hosts.js';
 import { jumpOptions } from '../render/jump.js';
-import { SpecError } from '../errors.js';
+import { SpecError, ToolError } from '../errors.js';
 import { hostsFor, loadFleetIfAny, printJson, type GlobalOptions } from './context.js';
 import { Hosts, placeFleet } from './hosts.js';
 import type { Session } from './session.js';
@@ -64,9 +64,11 @@ async function hostChecks(host: Host, s: Session | undefined, error: Error | und
   out.push(c('libvirt', true, { state: 'ok', detail: `${version.daemon ? `libvirt ${version.daemon}` : 'reachable'} at ${host.connect}${version.hypervisor ? `, ${version.hypervisor}` : ''}` }));
   const info = await s.info();
   // QEMU and the NVMe and virtio-blk properties it offers (what the storage DSL can use there).
-  const caps = info.emulator ? await kindOf(host).qemuCaps(info.emulator).catch(() => undefined) : undefined;
+  let probeError = '';
+  const caps = info.emulator ? await kindOf(host).qemuCaps(info.emulator, host).catch((e: Error) => void (probeError = e instanceof ToolError && e.stderr ? e.stderr.trim().split('\n')[0]! : e.message)) : undefined;
   if (!caps) {
-    out.push(c('qemu', false, { state: 'warn', detail: info.emulator ? `${info.emulator}: not inspected from here; libvirt checks the disks when a guest starts` : 'libvirt names no emulator', ...(!info.emulator && { fix: 'install qemu-system-x86' }) }));
+    const why = probeError ? `could not ask it (${probeError})` : 'not inspected from here';
+    out.push(c('qemu', false, { state: 'warn', detail: info.emulator ? `${info.emulator}: ${why}; libvirt checks the disks when a guest starts` : 'libvirt names no emulator', ...(!info.emulator && { fix: 'install qemu-system-x86' }) }));
   } else {
     const issues = checkCapabilities(guests, caps);
     const nvme = caps.props['nvme'] ?? [];

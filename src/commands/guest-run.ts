@@ -136,7 +136,7 @@ async function checkHostQemu(s: Session, guests: Guest[]): Promise<void> {
   if (!needsCapabilities(guests)) return;
   const emulator = (await s.info()).emulator;
   if (!emulator) return;
-  const caps = await kindOf(s.host).qemuCaps(emulator);
+  const caps = await kindOf(s.host).qemuCaps(emulator, s.host).catch(() => undefined); // a probe that fails leaves the check to libvirt at start
   if (!caps) return;
   const issues = checkCapabilities(guests, caps);
   if (issues.length) throw new SpecError(issues, 'this host cannot provide what the spec asks for');

@@ -48,7 +48,7 @@ export interface HostKind {
    */
   factsKey(host: Host): Promise<string | undefined>;
   /** The device properties of the emulator libvirt runs, when this machine can ask it (else undefined). */
-  qemuCaps(emulator: string): Promise<QemuCaps | undefined>;
+  qemuCaps(emulator: string, host: Host): Promise<QemuCaps | undefined>;
   /** Guest directories a spec left on the host without a domain (found by `down --all`). */
   leftovers(host: Host, specPath: string): Promise<Array<{ name: string; dir: string }>>;
 }

@@ -33,7 +33,14 @@ export const remote: HostKind = {
   preflight: async () => undefined,
   // Nothing here tells when the remote daemon or its QEMU changed: asked on every run.
   factsKey: async () => undefined,
-  qemuCaps: async () => undefined,
+  async qemuCaps(emulator, host) {
+    // Asked over ssh of the host itself: only when the jump is the URI's own host (a bastion in
+    // between is not where the emulator runs). Not kept between runs: nothing here tells when it changed.
+    const uriHost = (() => { try { return new URL(host.connect).hostname; } catch { return undefined; } })();
+    if (!host.jump || host.jump.host !== uriHost) return undefined;
+    const { remoteQemuCaps } = await import('../adapters/qemu-caps.js');
+    return remoteQemuCaps(emulator, host.jump);
+  },
   // Remote guests' volumes are named by guest; a spec's guests are all looked up by name already.
   leftovers: async () => [],
 };

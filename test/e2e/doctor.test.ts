@@ -97,7 +97,9 @@ describe.skipIf(skip)('flakevirt doctor', () => {
     const spec = writeSpec('remote.yaml', `pool: ${join(ctl!.scratch, 'pool')}\naccel: tcg\nhosts:\n  local: { connect: "qemu:///system" }\n  box: { connect: "qemu+ssh://root@${ip}/system?keyfile=${key}&no_verify=1" }\ndefaults: { memory: 256MiB, vcpus: 1, diskSize: 1GiB }\nguests:\n  d1: { host: box, ${boot()} }\n  d2: { host: local, ${boot()} }\n`);
     const ok = doctor(spec);
     expect(ok.status, ok.text).toBe(0);
-    expect(ok.checks.filter((c) => c.host === 'box').map((c) => [c.check, c.state])).toEqual(expect.arrayContaining([['libvirt', 'ok'], ['ssh', 'ok'], ['network', 'ok']]));
+    expect(ok.checks.filter((c) => c.host === 'box').map((c) => [c.check, c.state])).toEqual(expect.arrayContaining([['libvirt', 'ok'], ['ssh', 'ok'], ['network', 'ok'], ['qemu', 'ok']]));
+    // The remote host's QEMU, asked over ssh of the host itself.
+    expect(ok.checks.find((c) => c.host === 'box' && c.check === 'qemu')!.detail).toMatch(/^QEMU \d+\.\d+\.\d+ \(\/\S+\): NVMe: mdts/);
     box!.sshd('stop');
     try {
       const r = doctor(spec);

@@ -2,7 +2,7 @@
 // recorders that log their arguments (and answer what the adapter expects), so each assertion is
 // exactly what flakevirt hands the real program.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -98,5 +98,26 @@ describe('argv handed to the programs', () => {
       ['nix', '--extra-experimental-features', 'nix-command flakes', 'flake', 'lock', 'path:/x/.flakevirt/g', '--update-input', 'nixos-flake'],
       ['nix', '--extra-experimental-features', 'nix-command flakes', 'eval', '--raw', 'path:/x/.flakevirt/g#packages.x86_64-linux.image.drvPath'],
     ]);
+  });
+
+  it('ssh for a remote host\'s QEMU: one call to the host itself, its emulator path one shell word, and the script it runs works', async () => {
+    const { remoteQemuCaps, qemuCaps } = await import('../../src/adapters/qemu-caps.js');
+    // This ssh logs its argv and runs the remote command with sh here, as the host's shell would.
+    writeFileSync(join(dir, 'ssh'), `#!/bin/sh\n{ printf '%s' ssh; for a; do printf '\\t%s' "$a"; done; echo; } >> '${log}'\nfor a; do last=$a; done\nexec sh -c "$last"\n`);
+    chmodSync(join(dir, 'ssh'), 0o755);
+    const jump = { host: '10.0.0.2', user: 'root', keyFile: '/k/id', noVerify: true };
+    const emulator = '/usr/bin/qemu-system-x86_64';
+    const caps = await remoteQemuCaps(emulator, jump);
+    const [call, ...more] = calls();
+    expect(more).toEqual([]);
+    expect(call!.slice(0, -1)).toEqual(['ssh', '-i', '/k/id', '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=10', 'root@10.0.0.2', '--']);
+    expect(call!.at(-1)).toMatch(/^\/usr\/bin\/qemu-system-x86_64 --version 2>\/dev\/null; echo @@flakevirt-qemu-probe@@; /);
+    // Where this machine has QEMU, the script's answer is the local probe's.
+    if (existsSync(emulator)) expect(caps).toEqual(await qemuCaps(emulator));
+    // A path the remote daemon names that is not a plain absolute path is never run.
+    for (const hostile of ['/usr/bin/qemu; touch /tmp/pwned', "/usr/bin/q'emu", 'qemu-system-x86_64', '/usr/bin/$(id)', '/usr/bin/qemu\n/bin/sh']) {
+      expect(await remoteQemuCaps(hostile, jump), hostile).toBeUndefined();
+    }
+    expect(calls()).toEqual([]);
   });
 });
