@@ -13,6 +13,17 @@ function run(args: string[], cwd = REPO_ROOT) {
 }
 
 describe('flakevirt CLI', () => {
+  it('starts Node without NODE_EXTRA_CA_CERTS (read before any JavaScript, never used): run as the bin, the bundle it names is not even opened', () => {
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/extra-ca.pem' };
+    const direct = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8', env });
+    // The control: Node itself warns about the missing bundle at start-up.
+    expect(direct.stderr).toMatch(/Ignoring extra certs from `\/nonexistent\/extra-ca\.pem`/);
+    const bin = spawnSync(CLI, ['--version'], { encoding: 'utf8', env });
+    expect(bin.status, bin.stderr).toBe(0);
+    expect(bin.stderr).toBe('');
+    expect(bin.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
   it('exits 2 with every issue listed for a bad spec, and creates nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'flakevirt-cli-'));
     writeFileSync(join(dir, 'flakevirt.yaml'), 'pool: /x\nguests:\n  g1:\n    memory: 4GB\n    disks:\n      /dev/vda: { size: 1GiB }\n');
