@@ -209,6 +209,14 @@ async function defineFlakevirtDomains(dir, tiny, spec) {
   return fleet;
 }
 
+/** The bench host, the tiny guest, its boot fields and a spec's first lines (50-domain parts). */
+function fleetHost() {
+  const { dir } = setupHost();
+  const tiny = execFileSync(join(ROOT, 'scripts', 'tiny-guest.sh'), { encoding: 'utf8' }).trim();
+  const boot = `image: ${tiny}/base.qcow2, kernel: ${tiny}/vmlinuz, initrd: ${tiny}/initrd.img, cmdline: "console=ttyS0 quiet"`;
+  return { dir, tiny, boot, head: `pool: ${dir}/pool\naccel: tcg\ndefaults: { memory: 256MiB, vcpus: 1, diskSize: 1GiB }\n` };
+}
+
 /** Median wall time of a command in the bench host, over `rounds`. */
 function time(argv) {
   const xs = [];
@@ -227,10 +235,7 @@ function time(argv) {
 // loop: virsh list, a dumpxml per domain, the leases), and flakevirt's own part of an `up` that
 // creates a guest (all but libvirt starting qemu and the guest booting).
 async function everydayBench() {
-  const { dir } = setupHost();
-  const tiny = execFileSync(join(ROOT, 'scripts', 'tiny-guest.sh'), { encoding: 'utf8' }).trim();
-  const boot = `image: ${tiny}/base.qcow2, kernel: ${tiny}/vmlinuz, initrd: ${tiny}/initrd.img, cmdline: "console=ttyS0 quiet"`;
-  const head = `pool: ${dir}/pool\naccel: tcg\ndefaults: { memory: 256MiB, vcpus: 1, diskSize: 1GiB }\n`;
+  const { dir, tiny, boot, head } = fleetHost();
   const fifty = join(dir, 'fifty.yaml');
   writeFileSync(fifty, `${head}guests:\n${Array.from({ length: 50 }, (_, i) => `  r${String(i + 1).padStart(2, '0')}: { ${boot}, disks: { /dev/nvme0n1: { size: 1GiB }, /dev/vdb: { size: 1GiB } } }`).join('\n')}\n`);
   const one = join(dir, 'one.yaml');
@@ -338,10 +343,7 @@ async function healthBench() {
 // (FLAKEVIRT_DOMAIN_SOURCE=libvirt, the naive way: it waits for the destroy), both also timed with
 // nothing being destroyed, and against `node -e 0`.
 async function busyBench() {
-  const { dir } = setupHost();
-  const tiny = execFileSync(join(ROOT, 'scripts', 'tiny-guest.sh'), { encoding: 'utf8' }).trim();
-  const boot = `image: ${tiny}/base.qcow2, kernel: ${tiny}/vmlinuz, initrd: ${tiny}/initrd.img, cmdline: "console=ttyS0 quiet"`;
-  const head = `pool: ${dir}/pool\naccel: tcg\ndefaults: { memory: 256MiB, vcpus: 1, diskSize: 1GiB }\n`;
+  const { dir, tiny, boot, head } = fleetHost();
   const fifty = join(dir, 'fifty.yaml');
   writeFileSync(fifty, `${head}guests:\n${Array.from({ length: 50 }, (_, i) => `  r${String(i + 1).padStart(2, '0')}: { ${boot} }`).join('\n')}\n`);
   const one = join(dir, 'one.yaml');

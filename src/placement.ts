@@ -34,23 +34,18 @@ function imagelessMessage(guest: string, host?: string): string {
   return `${guest} is imageless: it boots a closure in this machine's /nix/store and a kernel from this machine's files, so it runs only on a libvirt host on this machine${host ? `, not on ${host}` : ''}; pin it to a local host, or give it a Nix-built image (remove imageless:)`;
 }
 
-/**
- * What a host has left for the fleet when the spec declares no `memory` for it: its memory minus
- * what the *running* domains that are not the spec's guests use. A shut-off domain uses nothing
- * (counting 48 of them gave a negative capacity and refused a 256 MiB guest), and the spec's own
- * guests are counted by `place` itself.
- */
-export function memoryLeft(nodeBytes: number, domains: ReadonlyArray<{ name: string; running: boolean; memoryBytes: number }>, specGuests: ReadonlySet<string>): number {
-  return memoryAccount(nodeBytes, domains, specGuests).left;
-}
-
 /** How a host's memory for the fleet came about (plan shows it). */
 export type MemorySource =
   | { from: 'declared' }
   | { from: 'host'; nodeBytes: number; othersRunning: number; othersBytes: number }
   | { from: 'recorded' };
 
-/** memoryLeft with its terms: the host's memory, the running domains that are not the spec's, what is left. */
+/**
+ * What a host has left for the fleet when the spec declares no `memory` for it, with its terms: its
+ * memory minus what the *running* domains that are not the spec's guests use. A shut-off domain uses
+ * nothing (counting 48 of them gave a negative capacity and refused a 256 MiB guest), and the spec's
+ * own guests are counted by `place` itself.
+ */
 export function memoryAccount(nodeBytes: number, domains: ReadonlyArray<{ name: string; running: boolean; memoryBytes: number }>, specGuests: ReadonlySet<string>): { left: number; source: MemorySource } {
   const others = domains.filter((d) => d.running && !specGuests.has(d.name));
   const othersBytes = others.reduce((a, d) => a + d.memoryBytes, 0);

@@ -11,7 +11,7 @@ import type { ConsoleChunk, GuestStore } from './store.js';
 import { areaDir } from './file-cache.js';
 import { writeOwnFile } from './private-dir.js';
 
-const VERSION = 1;
+const VERSION = 2; // 2: reports carry their source
 
 /** Which boot of a log to read. */
 export interface BootRegion {

@@ -3,7 +3,7 @@
 import { SpecError } from '../errors.js';
 import { factsOf } from '../adapters/facts-cache.js';
 import { bootRegion, bootReports } from '../adapters/health-log.js';
-import { healthLine, healthOf, PATTERNS, type HealthState, type KernelReport } from '../health/reports.js';
+import { healthLine, healthOf, type HealthState, type KernelReport } from '../health/reports.js';
 import { kindOf } from '../host-kinds/kind.js';
 import { printable } from '../escape/terminal.js';
 import { hostsFor, loadFleetIfAny, print, printJson, type GlobalOptions } from './context.js';
@@ -60,7 +60,7 @@ export async function healthCommand(opts: HealthOptions): Promise<void> {
           state: scan ? healthOf(scan).state : 'no log',
           log: f.consoleLog ?? null,
           bootAt: scan?.bootAt ?? null,
-          reports: (scan?.reports ?? []).map((r) => ({ name: r.name, state: r.state, line: r.line, offset: r.offset, source: PATTERNS.find((p) => p.name === r.name)!.source, excerpt: r.excerpt ?? [] })),
+          reports: (scan?.reports ?? []).map((r) => ({ name: r.name, state: r.state, line: r.line, offset: r.offset, source: r.source, excerpt: r.excerpt ?? [] })),
           more: scan ? scan.count - scan.reports.length : 0,
         });
       }

@@ -56,6 +56,8 @@ export const EXCERPT_LINES = 40;
 export interface KernelReport {
   name: string;
   state: Exclude<HealthState, 'ok'>;
+  /** The kernel file that prints it (the pattern's). */
+  source: string;
   /** The report line, without its printk prefix (printable is the caller's job). */
   line: string;
   /** Byte offset of the line in the log. */
@@ -117,7 +119,7 @@ export function scanLog(text: string, at: number, state: ScanState, { excerpts =
     if (!p) continue;
     s.count++;
     if (s.reports.length >= MAX_REPORTS) continue;
-    const r: KernelReport = { name: p.name, state: p.state, line: msg, offset: at + lineStart };
+    const r: KernelReport = { name: p.name, state: p.state, source: p.source, line: msg, offset: at + lineStart };
     if (excerpts) r.excerpt = excerptAt(body, lineStart);
     s.reports.push(r);
   }

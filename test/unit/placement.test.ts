@@ -1,6 +1,6 @@
 // Placement: deterministic, sticky, within capacity; refusals name the guests and print a table.
 import { describe, expect, it } from 'vitest';
-import { memoryLeft, place, type PlacementGuest, type PlacementHost } from '../../src/placement.js';
+import { memoryAccount, place, type PlacementGuest, type PlacementHost } from '../../src/placement.js';
 
 const GiB = 1024 ** 3;
 const g = (name: string, memGiB = 4, vcpus = 2, host?: string): PlacementGuest => ({ name, memoryBytes: memGiB * GiB, vcpus, ...(host && { host }) });
@@ -76,12 +76,13 @@ describe('placement', () => {
   });
 });
 
-describe('memoryLeft: what a host without a declared memory has for the fleet', () => {
+describe('memoryAccount: what a host without a declared memory has for the fleet', () => {
   it('counts only running domains that are not the spec\'s guests (48 shut-off domains cost nothing)', () => {
     const shutOff = Array.from({ length: 48 }, (_, i) => ({ name: `old${i}`, running: false, memoryBytes: 4 * GiB }));
     const doms = [...shutOff, { name: 'other', running: true, memoryBytes: 2 * GiB }, { name: 'mine', running: true, memoryBytes: 4 * GiB }];
-    expect(memoryLeft(16 * GiB, doms, new Set(['mine']))).toBe(14 * GiB);
-    const left = memoryLeft(16 * GiB, doms, new Set(['mine']));
+    const { left, source } = memoryAccount(16 * GiB, doms, new Set(['mine']));
+    expect(left).toBe(14 * GiB);
+    expect(source).toEqual({ from: 'host', nodeBytes: 16 * GiB, othersRunning: 1, othersBytes: 2 * GiB });
     expect(ok(place({ guests: [g('mine', 4), g('new', 0.25)], hosts: [{ name: 'local', memoryBytes: left }], existing: none, recorded: none })).hostOf.get('new')).toBe('local');
   });
 });
