@@ -28,10 +28,13 @@ describe('host kinds', () => {
     expect(r.disk({ name: 'vdb', format: 'raw' })).toBe('/var/lib/libvirt/images/flakevirt-pool/g1.vdb.raw');
   });
 
-  it('remote hosts cannot be inspected from here: no file preflight, no QEMU probe, no live bridge', async () => {
+  it('remote hosts cannot be inspected from here: no file preflight, no live bridge, no domain files; QEMU only over ssh of the host itself', async () => {
     const k = kindOf(remoteHost);
     await expect(k.preflight(['/nonexistent/base.qcow2'], '+64055:+64055', 'g1')).resolves.toBeUndefined();
-    expect(await k.qemuCaps('/usr/bin/qemu-system-x86_64')).toBeUndefined();
+    // Reached through another machine (or with no ssh at all), QEMU is not where ssh lands: not asked.
+    expect(await k.qemuCaps('/usr/bin/qemu-system-x86_64', { ...remoteHost, jump: { host: 'bastion.example' } })).toBeUndefined();
+    expect(await k.qemuCaps('/usr/bin/qemu-system-x86_64', { ...remoteHost, jump: undefined })).toBeUndefined();
+    expect(await k.stateDomains(remoteHost)).toBeUndefined();
     expect(await k.liveNetwork('default')).toBeUndefined();
     expect((await k.leases(noLibvirt, 'default', 'virbr0')).kind).toBe('virsh');
   });
