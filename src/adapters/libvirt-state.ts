@@ -37,8 +37,15 @@ function rootFile(dir: string, name: string): string | undefined {
   }
 }
 
-function xmlNames(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.xml') && f.length > 4);
+/** Each NAME.xml in `dir` that is libvirt's (rootFile), by NAME. */
+function rootXmlFiles(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of readdirSync(dir)) {
+    if (!f.endsWith('.xml') || f.length <= 4) continue;
+    const text = rootFile(dir, f);
+    if (text !== undefined) out.set(f.slice(0, -4), text);
+  }
+  return out;
 }
 
 /** The domains, or undefined when the files cannot answer (not root, no daemon's files, anything unexpected). */
@@ -50,16 +57,8 @@ export function stateDomains(dirs = SYSTEM_STATE): DomainView[] | undefined {
     if (!conf.isDirectory() || conf.uid !== 0 || (conf.mode & 0o022) !== 0 || !run.isDirectory()) return undefined;
     // The QEMU driver's own lock file: these are the files of a daemon that has started.
     if (rootFile(dirs.status, 'driver.pid') === undefined) return undefined;
-    const status = new Map<string, string>();
-    for (const f of xmlNames(dirs.status)) {
-      const text = rootFile(dirs.status, f);
-      if (text !== undefined) status.set(f.slice(0, -4), text);
-    }
-    const config = new Map<string, string>();
-    for (const f of xmlNames(dirs.config)) {
-      const text = rootFile(dirs.config, f);
-      if (text !== undefined) config.set(f.slice(0, -4), text);
-    }
+    const status = rootXmlFiles(dirs.status);
+    const config = rootXmlFiles(dirs.config);
     const out: DomainView[] = [];
     for (const name of new Set([...config.keys(), ...status.keys()])) {
       const d = stateDomain(name, { ...(status.has(name) && { status: status.get(name)! }), ...(config.has(name) && { config: config.get(name)! }) });

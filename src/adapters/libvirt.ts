@@ -4,6 +4,7 @@ import type { Domain, Hypervisor } from '@unraid/libvirt';
 import { ToolError } from '../errors.js';
 import { Virsh, sshMux } from './virsh.js';
 import { isLocalUri, muxUri } from '../hosts.js';
+import { domainState } from '../libvirt-xml/state-files.js';
 
 export interface DomainView {
   name: string;
@@ -27,7 +28,6 @@ async function loadHypervisor(): Promise<typeof Hypervisor> {
   }
 }
 
-const STATES = ['no state', 'running', 'blocked', 'paused', 'shutting down', 'shut off', 'crashed', 'suspended'];
 
 export class Libvirt {
   readonly virsh: Virsh;
@@ -63,7 +63,7 @@ export class Libvirt {
 
   private async view(d: Domain): Promise<DomainView> {
     const [name, info, xml] = await Promise.all([d.getName(), d.getInfo(), d.getXMLDesc()]);
-    return { name, running: info.state === 1 || info.state === 2 || info.state === 3, state: STATES[info.state] ?? `state ${info.state}`, xml };
+    return { name, ...domainState(info.state), xml };
   }
 
   /** Every domain on the connection, with its XML (persistent config when defined). */

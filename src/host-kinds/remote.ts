@@ -36,8 +36,8 @@ export const remote: HostKind = {
   async qemuCaps(emulator, host) {
     // Asked over ssh of the host itself: only when the jump is the URI's own host (a bastion in
     // between is not where the emulator runs). Not kept between runs: nothing here tells when it changed.
-    const uriHost = (() => { try { return new URL(host.connect).hostname; } catch { return undefined; } })();
-    if (!host.jump || host.jump.host !== uriHost) return undefined;
+    const { jumpFromUri } = await import('../hosts.js');
+    if (!host.jump || host.jump.host !== jumpFromUri(host.connect)?.host) return undefined;
     const { remoteQemuCaps } = await import('../adapters/qemu-caps.js');
     return remoteQemuCaps(emulator, host.jump);
   },

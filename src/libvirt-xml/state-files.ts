@@ -18,12 +18,20 @@ export interface StateDomain {
   xml: string;
 }
 
-/** libvirt's state names in status files, to the words the API's state numbers map to (adapters/libvirt.ts). */
-const STATE_WORDS: Record<string, string> = {
-  nostate: 'no state', running: 'running', blocked: 'blocked', paused: 'paused', shutdown: 'shutting down',
-  shutoff: 'shut off', crashed: 'crashed', pmsuspended: 'suspended',
-};
-const RUNNING = new Set(['running', 'blocked', 'paused']);
+/**
+ * libvirt's domain states in the order of its virDomainState numbers: the name a status file writes
+ * (virDomainStateTypeToString) and the word flakevirt shows, as virsh does. The API's state number
+ * (adapters/libvirt.ts) and a status file's name both map through this one table.
+ */
+const DOMAIN_STATES = [
+  ['nostate', 'no state'], ['running', 'running'], ['blocked', 'blocked'], ['paused', 'paused'],
+  ['shutdown', 'shutting down'], ['shutoff', 'shut off'], ['crashed', 'crashed'], ['pmsuspended', 'suspended'],
+] as const;
+
+/** A state number's word and whether the domain has a QEMU (running, blocked, paused). */
+export function domainState(n: number): { state: string; running: boolean } {
+  return { state: DOMAIN_STATES[n]?.[1] ?? `state ${n}`, running: n >= 1 && n <= 3 };
+}
 
 /** The <domain> element of a state file and the name it declares; undefined when there is none. */
 function domainOf(text: string): { xml: string; name: string } | undefined {
@@ -46,9 +54,9 @@ function domainOf(text: string): { xml: string; name: string } | undefined {
 export function stateDomain(name: string, files: { status?: string; config?: string }): StateDomain | undefined {
   if (files.status !== undefined) {
     const state = /<domstatus\s[^>]*\bstate='([a-z]+)'/.exec(files.status)?.[1];
+    const n = DOMAIN_STATES.findIndex(([written]) => written === state);
     const dom = domainOf(files.status);
-    const word = state && STATE_WORDS[state];
-    return word && dom?.name === name ? { name, running: RUNNING.has(state!), state: word, xml: dom.xml } : undefined;
+    return n >= 0 && dom?.name === name ? { name, ...domainState(n), xml: dom.xml } : undefined;
   }
   if (files.config === undefined) return undefined;
   const dom = domainOf(files.config);
