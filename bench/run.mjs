@@ -269,6 +269,10 @@ async function everydayBench() {
     const ips = m(['ips', '-f', fifty]);
     const inv = m(['inventory', '-f', fifty, '--list']);
     const loop = time([naive]) - nsOnly;
+    // The bundle compiled from source, as without the build's V8 code cache (src/launch.ts).
+    const noCache = (argv) => time(['env', 'FLAKEVIRT_CODE_CACHE=0', CLI, ...argv]) - nsOnly;
+    const noop1Cold = noCache(['up', '-f', one]);
+    const listCold = noCache(['list', '-f', fifty, '--json']);
     const x = (ms) => `${(ms / node).toFixed(1)}× node -e 0`;
     rows.push([`node -e 0 (the yardstick, median of ${rounds})`, `${fmt(node)} ms`, `machine idle ${(idleBefore * 100).toFixed(0)}% before the new guest, ${(idle * 100).toFixed(0)}% before the rest`, '']);
     if (process.env.NODE_EXTRA_CA_CERTS) {
@@ -281,6 +285,8 @@ async function everydayBench() {
     rows.push(['list, 50 defined domains + 8 running', `${fmt(list)} ms`, x(list), `virsh loop ${fmt(loop)} ms (${(loop / list).toFixed(1)}× list); goal ≤ 250 ms`]);
     rows.push(['ips, same', `${fmt(ips)} ms`, x(ips), 'goal ≤ 250 ms']);
     rows.push(['inventory --list, same', `${fmt(inv)} ms`, x(inv), 'goal ≤ 250 ms']);
+    rows.push(['no-op up, 1 guest, without the code cache', `${fmt(noop1Cold)} ms`, x(noop1Cold), `${(noop1Cold / noop1).toFixed(2)}× with it (FLAKEVIRT_CODE_CACHE=0)`]);
+    rows.push(['list, 50 domains, without the code cache', `${fmt(listCold)} ms`, x(listCold), `${(listCold / list).toFixed(2)}× with it`]);
     rows.push(['up of a new guest: flakevirt\'s own part', `${fmt(own)} ms`, `of ${fmt(create.end - create.t0)} ms (qemu start ${fmt(tStarted - tStart)}, boot to lease ${fmt(tLease - tStarted)})`, 'goal ≤ 300 ms']);
   } finally {
     for (const f of [one, eight]) inHost([CLI, 'down', '--all', '-f', f]);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 const dist = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'dist');
 const files = readdirSync(dist, { recursive: true, withFileTypes: true })
-  .filter((e) => e.isFile() && e.name.endsWith('.js'))
+  .filter((e) => e.isFile() && (e.name.endsWith('.js') || e.name.endsWith('.cjs')))
   .map((e) => join(e.parentPath ?? e.path, e.name))
   .sort();
 const h = createHash('sha256');

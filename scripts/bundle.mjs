@@ -1,15 +1,17 @@
-// Bundles the CLI after tsc: dist/cli.js and the chunks the commands load lazily become a few
-// files next to it (dist/chunk-*.js), with the npm dependencies inside. Node then resolves and
-// compiles a handful of modules instead of ~150: yargs imports in 50 ms instead of 105, the XML
-// parser in 14 instead of 49 (measured on this machine, bench/run.mjs has the whole-command figures).
-// The libvirt binding stays outside (a native addon, loaded from node_modules). The rest of dist/
-// (tsc's module tree) stays for the benchmarks and `npm run schema`.
+// Bundles the CLI after tsc: src/cli.ts and every module it loads, the npm dependencies included,
+// become one CommonJS file, dist/flakevirt.cjs, which the bin (dist/cli.js, written here) compiles
+// with a code cache (src/launch.ts, scripts/code-cache.mjs). Node then reads one file instead of
+// resolving and compiling ~150 modules: yargs imports in 50 ms instead of 105, the XML parser in 14
+// instead of 49 (measured on this machine, bench/run.mjs has the whole-command figures). What a
+// command does not run is still not evaluated: esbuild turns the commands' import() into lazily
+// initialised modules. The libvirt binding stays outside (a native addon, loaded from
+// node_modules). The rest of dist/ (tsc's module tree) stays for the benchmarks and `npm run schema`.
 import { build } from 'esbuild';
-import { readdirSync, rmSync } from 'node:fs';
+import { chmodSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
-// Chunks of an earlier build would otherwise stay (and count in dist/build-id).
+// Chunks of an earlier (ES module, split) build would otherwise stay (and count in dist/build-id).
 for (const f of readdirSync(join(root, 'dist'))) if (/^chunk-[A-Z0-9]+\.js$/.test(f)) rmSync(join(root, 'dist', f));
 /**
  * string-width (yargs and log-update lay text out with it) builds an Intl.Segmenter and Unicode
@@ -63,18 +65,35 @@ const zodEnglishOnly = {
 
 await build({
   plugins: [lazyStringWidth, yargsShimRoot, zodEnglishOnly],
-  entryPoints: { cli: join(root, 'src', 'cli.ts') },
-  outdir: join(root, 'dist'),
-  // Chunks next to cli.js: package-root.ts finds the package one directory above its own file.
-  chunkNames: 'chunk-[hash]',
+  entryPoints: [join(root, 'src', 'cli.ts')],
+  outfile: join(root, 'dist', 'flakevirt.cjs'),
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  // One CommonJS file, which src/launch.ts compiles with V8's code cache (scripts/code-cache.mjs):
+  // Node's ES module loader has no way to hand V8 a cache (Node 22's module.enableCompileCache
+  // has, Node 20 has not).
+  format: 'cjs',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  // A script compiled by node:vm has no import() without --experimental-vm-modules: the commands'
+  // modules are inside anyway, and the libvirt binding (an ES module) is require()d, which Node
+  // does from 20.19 on (package.json engines).
+  supported: { 'dynamic-import': false },
   platform: 'node',
   target: 'node20',
   external: ['@unraid/libvirt'],
-  // CommonJS dependencies inside an ES module bundle call require() for Node's own modules.
-  banner: { js: "import { createRequire as __flakevirtRequire } from 'node:module'; const require = __flakevirtRequire(import.meta.url);" },
+  // import.meta in a CommonJS file: the launcher passes these two in (src/launch.ts, WRAPPER).
+  define: { 'import.meta.url': '__flakevirtUrl', 'import.meta.resolve': '__flakevirtResolve', 'import.meta.dirname': '__dirname' },
   logLevel: 'warning',
   allowOverwrite: true,
 });
+
+// The bin. Its shebang starts Node without NODE_EXTRA_CA_CERTS: Node 20 with OpenSSL 3 reads that
+// bundle (and its own roots) before any JavaScript runs (nodejs/node#40524), 90 ms of every command
+// on a machine that sets it, and flakevirt never makes a TLS connection. Children (nix, ssh, virsh)
+// never read it. The bundle's import.meta.resolve is this file's: both sit in dist/.
+writeFileSync(join(root, 'dist', 'cli.js'), `#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node
+// flakevirt's bin: the CLI bundle (flakevirt.cjs), compiled with its code cache (src/launch.ts).
+import { launch } from './launch.js';
+launch(import.meta.url, import.meta.resolve);
+`);
+chmodSync(join(root, 'dist', 'cli.js'), 0o755);

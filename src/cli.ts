@@ -1,9 +1,5 @@
-#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node
-// flakevirt's command line: yargs wiring and the one place errors become exit codes.
-// The shebang starts Node without NODE_EXTRA_CA_CERTS: Node 20 with OpenSSL 3 reads that bundle
-// (and its own roots) before any JavaScript runs (nodejs/node#40524), 90 ms of every command on a
-// machine that sets it (this one does), and flakevirt never makes a TLS connection. Children
-// (nix, ssh, virsh) never read it.
+// flakevirt's command line: yargs wiring and the one place errors become exit codes. The bin
+// (dist/cli.js, scripts/bundle.mjs) runs it bundled.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createRequire } from 'node:module';

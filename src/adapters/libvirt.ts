@@ -1,6 +1,7 @@
 // The one module that talks to libvirt: domains through the @unraid/libvirt binding, networks,
 // leases and capabilities through virsh (the binding has no network API). Swap it here.
 import type { Domain, Hypervisor } from '@unraid/libvirt';
+import { fileURLToPath } from 'node:url';
 import { ToolError } from '../errors.js';
 import { Virsh, sshMux } from './virsh.js';
 import { isLocalUri, muxUri } from '../hosts.js';
@@ -21,8 +22,9 @@ export interface DomainView {
  */
 async function loadHypervisor(): Promise<typeof Hypervisor> {
   try {
-    const index = import.meta.resolve('@unraid/libvirt');
-    return ((await import(new URL('./hypervisor.js', index).href)) as { Hypervisor: typeof Hypervisor }).Hypervisor;
+    // A path, not a URL: the bundle (CommonJS, scripts/bundle.mjs) loads it with require().
+    const file = fileURLToPath(new URL('./hypervisor.js', import.meta.resolve('@unraid/libvirt')));
+    return ((await import(file)) as { Hypervisor: typeof Hypervisor }).Hypervisor;
   } catch {
     return (await import('@unraid/libvirt')).Hypervisor;
   }

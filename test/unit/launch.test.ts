@@ -1,0 +1,88 @@
+// The bin's launcher (src/launch.ts): the built code cache is taken by this Node, a cache is used only
+// with the very bundle it was made from, and without a cache (or with FLAKEVIRT_CODE_CACHE=0, or a
+// damaged one) the CLI runs all the same.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import vm from 'node:vm';
+import { BUNDLE, CODE_CACHE, WRAPPER, cacheFileData, compileBundle } from '../../src/launch.js';
+import { REPO_ROOT } from '../helpers/fixtures.js';
+
+const DIST = join(REPO_ROOT, 'dist');
+
+/** A copy of the built bin, launcher and bundle (and, unless told otherwise, its cache) under a package.json of version 0.0.0-copy. */
+function copyOfDist(withCache = true): string {
+  const root = mkdtempSync(join(tmpdir(), 'flakevirt-launch-'));
+  mkdirSync(join(root, 'dist'));
+  writeFileSync(join(root, 'package.json'), JSON.stringify({ type: 'module', version: '0.0.0-copy' }));
+  for (const f of ['cli.js', 'launch.js', BUNDLE, ...(withCache ? [CODE_CACHE] : [])]) copyFileSync(join(DIST, f), join(root, 'dist', f));
+  return root;
+}
+
+function version(root: string, env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), '--version'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
+}
+
+describe('the launcher and its code cache', () => {
+  it('the cache the build made is taken by this Node for the bundle it was made from', () => {
+    const compiled = compileBundle(join(DIST, BUNDLE), readFileSync(join(DIST, CODE_CACHE)));
+    expect(compiled.rejected).toBe(false);
+    // It holds more than the top level: the trained commands' functions (scripts/code-cache.mjs).
+    const topLevelOnly = cacheFileData(compileBundle(join(DIST, BUNDLE), undefined));
+    expect(readFileSync(join(DIST, CODE_CACHE)).length).toBeGreaterThan(2 * topLevelOnly.length);
+  });
+
+  it('does not hand V8 the cache of another bundle of the same length, which V8 itself would take', () => {
+    const root = copyOfDist();
+    const file = join(root, 'dist', BUNDLE);
+    const text = readFileSync(file, 'latin1');
+    const at = text.indexOf('has an unknown unit');
+    expect(at).toBeGreaterThan(0);
+    writeFileSync(file, `${text.slice(0, at)}HAS${text.slice(at + 3)}`, 'latin1');
+    const cache = readFileSync(join(root, 'dist', CODE_CACHE));
+    // V8 checks only the source's length: the stale cache would be taken, with stale code in it.
+    const v8Data = cache.subarray(cache.indexOf(10) + 1);
+    const edited = `${WRAPPER[0]}${readFileSync(file, 'latin1')}${WRAPPER[1]}`;
+    expect(new vm.Script(edited, { filename: file, cachedData: v8Data }).cachedDataRejected).toBe(false);
+    // The launcher compares the digest the cache names and compiles from source instead.
+    expect(compileBundle(file, cache).rejected).toBeUndefined();
+    expect(version(root).stdout.trim()).toBe('0.0.0-copy');
+  });
+
+  it('runs the CLI without a cache, and with a damaged one, which it does not hand to V8 (V8 would crash on it)', () => {
+    const bare = copyOfDist(false);
+    const r = version(bare);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('0.0.0-copy');
+
+    const damaged = copyOfDist();
+    const file = join(damaged, 'dist', CODE_CACHE);
+    const cache = readFileSync(file);
+    const header = cache.indexOf(10) + 1;
+    for (let i = header + 64; i < cache.length; i += 97) cache[i] ^= 0x5a;
+    writeFileSync(file, cache);
+    expect(compileBundle(join(damaged, 'dist', BUNDLE), cache).rejected).toBeUndefined();
+    const d = version(damaged);
+    expect(d.status, d.stderr).toBe(0);
+    expect(d.stdout.trim()).toBe('0.0.0-copy');
+    // The control, in a process of its own: V8 given the damaged data directly does not survive it.
+    const direct = spawnSync(process.execPath, ['-e', `const vm = require('node:vm'), fs = require('node:fs');
+      const src = ${JSON.stringify(WRAPPER[0])} + fs.readFileSync(${JSON.stringify(join(damaged, 'dist', BUNDLE))}, 'latin1') + ${JSON.stringify(WRAPPER[1])};
+      new vm.Script(src, { cachedData: fs.readFileSync(${JSON.stringify(file)}).subarray(${header}) });`], { encoding: 'utf8', timeout: 20_000 });
+    expect(direct.status).not.toBe(0);
+    expect(direct.signal ?? `exit ${direct.status}`).toMatch(/SIG(SEGV|TRAP|ABRT|ILL)|exit 13[0-9]/);
+  });
+
+  it('FLAKEVIRT_CODE_CACHE=0 does not even open the cache (a FIFO there would block the read)', () => {
+    const root = copyOfDist(false);
+    expect(spawnSync('mkfifo', [join(root, 'dist', CODE_CACHE)]).status).toBe(0);
+    const r = version(root, { FLAKEVIRT_CODE_CACHE: '0' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('0.0.0-copy');
+    // The control: with the cache on, the launcher opens it and waits for a writer that never comes.
+    const blocked = spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), '--version'], { encoding: 'utf8', timeout: 3_000 });
+    expect(blocked.signal).toBe('SIGTERM');
+  });
+});
