@@ -3,9 +3,10 @@
 // and a touch does not, and a tree's modules installed once per content with `make modules_install`
 // (here a stand-in kbuild Makefile: the real one needs a built kernel tree, an hour of compiling).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { kernelIssues } from '../../src/adapters/kernel.js';
 import { fakeBzImage } from '../helpers/bzimage.js';
 
@@ -104,7 +105,32 @@ describe('a kernel for an imageless guest', () => {
     utimesSync(p.bzImage, later, later);
     expect((await resolveKernel(p, join(dir, 'kernels'), () => undefined)).id).toBe(a.id);
     writeFileSync(join(p.modules, REL, 'kernel', 'a.ko'), 'module a, rebuilt');
-    expect((await resolveKernel(p, join(dir, 'kernels'), () => undefined)).id).not.toBe(a.id);
+    const b = await resolveKernel(p, join(dir, 'kernels'), () => undefined);
+    expect(b.id).not.toBe(a.id);
+    // The same bytes split differently between two files are another content.
+    const other = pair('id-split');
+    const [x, y] = [join(other.modules, REL, 'kernel', 'a.ko'), join(other.modules, REL, 'kernel', 'b.ko')];
+    writeFileSync(y, 'module b');
+    const c = await resolveKernel(other, join(dir, 'kernels'), () => undefined);
+    const joined = readFileSync(x, 'utf8') + readFileSync(y, 'utf8');
+    writeFileSync(x, joined.slice(0, 3));
+    writeFileSync(y, joined.slice(3));
+    const d = await resolveKernel(other, join(dir, 'kernels'), () => undefined);
+    writeFileSync(x, joined.slice(0, 4));
+    writeFileSync(y, joined.slice(4));
+    const e = await resolveKernel(other, join(dir, 'kernels'), () => undefined);
+    expect(new Set([c.id, d.id, e.id]).size).toBe(3);
+  });
+  it('the identity is one SHA-256 over each file\'s name, length and content (bzImage, then the release\'s modules)', async () => {
+    const p = pair('format');
+    writeFileSync(join(p.modules, REL, 'kernel', 'b.ko'), 'module b');
+    const h = (root: string, rel: string[]) => {
+      const all = createHash('sha256');
+      for (const f of rel) all.update(`${f}\0${statSync(join(root, f)).size}\0`).update(readFileSync(join(root, f)));
+      return all.digest('hex').slice(0, 8);
+    };
+    const want = h(dirname(p.bzImage), ['bzImage']) + h(join(p.modules, REL), ['kernel/a.ko', 'kernel/b.ko', 'modules.dep']);
+    expect((await resolveKernel(p, join(dir, 'kernels'), () => undefined)).id).toBe(want);
   });
   it('a tree\'s modules are installed once per content, into a directory of flakevirt\'s own', async () => {
     const t = tree('src');
