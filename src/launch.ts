@@ -2,14 +2,14 @@
 // Node would compile from source on every command (a quarter to a third of a `list` or a no-op
 // `up`). It is compiled here instead with V8's code cache for it, dist/flakevirt.cjs.cache, made
 // at build time by scripts/code-cache.mjs and trusted like the code next to it: flakevirt never
-// writes it at run time and never reads one from anywhere else. V8 refuses a cache made by another
-// Node or with other V8 flags (then the bundle is compiled as without one), and the cache carries
-// the SHA-256 of the exact bundle it was made from and of itself, so an edited bundle never runs
-// stale code and a damaged cache is not used.
+// writes it at run time, never reads one from anywhere else, nor one another user can write. V8
+// refuses a cache made by another Node or with other V8 flags (then the bundle is compiled as
+// without one), and the cache carries the SHA-256 of the exact bundle it was made from and of
+// itself, so an edited bundle never runs stale code and a damaged cache is not used.
 // FLAKEVIRT_CODE_CACHE=0 compiles without it.
 import { createHash, type Hash } from 'node:crypto';
 import { isAscii } from 'node:buffer';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { Module, createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname } from 'node:path';
@@ -66,17 +66,32 @@ export function runBundle(compiled: CompiledBundle, file: string, resolve: (spec
   fn.call(mod.exports, mod.exports, require, mod, file, dirname(file), pathToFileURL(file).href, resolve);
 }
 
+/**
+ * The cache file's bytes when it can be trusted like the code: a regular file (not through a
+ * symlink) that neither group nor others can write, owned by root or by whoever runs flakevirt.
+ * Anyone who could write it could hand V8 bytecode of their own with a digest to match.
+ */
+export function trustedCache(path: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    const uid = process.geteuid?.() ?? 0;
+    if (!st.isFile() || (st.mode & 0o022) !== 0 || (st.uid !== 0 && st.uid !== uid)) return undefined;
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The bin: the bundle next to `binUrl` (dist/cli.js), with its code cache unless FLAKEVIRT_CODE_CACHE=0. */
 export function launch(binUrl: string, resolve: (specifier: string) => string): void {
   const dir = dirname(fileURLToPath(binUrl));
   const file = `${dir}/${BUNDLE}`;
-  let cache: Buffer | undefined;
-  if (process.env.FLAKEVIRT_CODE_CACHE !== '0') {
-    try {
-      cache = readFileSync(`${dir}/${CODE_CACHE}`);
-    } catch {
-      cache = undefined;
-    }
-  }
+  const cache = process.env.FLAKEVIRT_CODE_CACHE === '0' ? undefined : trustedCache(`${dir}/${CODE_CACHE}`);
   runBundle(compileBundle(file, cache), file, resolve);
 }

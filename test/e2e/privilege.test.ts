@@ -13,6 +13,8 @@ import { hasCommand } from '../helpers/tools.js';
 import { e2eSkipReason, TestHost, tinyGuest } from '../helpers/testhost.js';
 import { specCachePath } from '../../src/spec/load.js';
 import { fakeBzImage } from '../helpers/bzimage.js';
+import { copyOfDist, forgedCache } from '../helpers/dist-copy.js';
+import { CODE_CACHE } from '../../src/launch.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'cli.js');
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPriv me@host';
@@ -46,6 +48,23 @@ describe.skipIf(skip)('what an unprivileged user can write does not steer root-r
     chmodSync(root, 0o755);
   });
   afterAll(() => { if (root) rmSync(root, { recursive: true, force: true }); });
+
+  it('a code cache the user can write (a build under a lax umask) is not compiled with: the user forges one whose digest matches, root ignores it', () => {
+    const copy = copyOfDist(true, root);
+    chmodSync(copy, 0o755);
+    const cache = join(copy, 'dist', CODE_CACHE);
+    chmodSync(cache, 0o666);
+    const forged = join(malloryDir(), 'forged');
+    writeFileSync(forged, forgedCache(copy));
+    chmodSync(forged, 0o644);
+    expect(mallory.run(['cp', forged, cache]).status).toBe(0);
+    const r = spawnSync(process.execPath, [join(copy, 'dist', 'cli.js'), '--version'], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('0.0.0-copy');
+    // The control: the same bytes in a file only root can write are handed to V8, which crashes on them.
+    chmodSync(cache, 0o644);
+    expect(spawnSync(process.execPath, [join(copy, 'dist', 'cli.js'), '--version'], { encoding: 'utf8', timeout: 20_000 }).status).not.toBe(0);
+  });
 
   it('a planted symlink in .flakevirt/<guest>/ next to a spec in a directory the user owns: build refuses, the target is untouched', () => {
     if (!hasCommand('nix')) return void process.stderr.write('skipped: nix not installed\n');

@@ -3,23 +3,11 @@
 // damaged one) the CLI runs all the same.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import vm from 'node:vm';
-import { BUNDLE, CODE_CACHE, WRAPPER, cacheFileData, compileBundle } from '../../src/launch.js';
-import { REPO_ROOT } from '../helpers/fixtures.js';
-
-const DIST = join(REPO_ROOT, 'dist');
-
-/** A copy of the built bin, launcher and bundle (and, unless told otherwise, its cache) under a package.json of version 0.0.0-copy. */
-function copyOfDist(withCache = true): string {
-  const root = mkdtempSync(join(tmpdir(), 'flakevirt-launch-'));
-  mkdirSync(join(root, 'dist'));
-  writeFileSync(join(root, 'package.json'), JSON.stringify({ type: 'module', version: '0.0.0-copy' }));
-  for (const f of ['cli.js', 'launch.js', BUNDLE, ...(withCache ? [CODE_CACHE] : [])]) copyFileSync(join(DIST, f), join(root, 'dist', f));
-  return root;
-}
+import { BUNDLE, CODE_CACHE, WRAPPER, cacheFileData, compileBundle, trustedCache } from '../../src/launch.js';
+import { DIST, copyOfDist, forgedCache } from '../helpers/dist-copy.js';
 
 function version(root: string, env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), '--version'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
@@ -73,6 +61,33 @@ describe('the launcher and its code cache', () => {
       new vm.Script(src, { cachedData: fs.readFileSync(${JSON.stringify(file)}).subarray(${header}) });`], { encoding: 'utf8', timeout: 20_000 });
     expect(direct.status).not.toBe(0);
     expect(direct.signal ?? `exit ${direct.status}`).toMatch(/SIG(SEGV|TRAP|ABRT|ILL)|exit 13[0-9]/);
+  });
+
+  it('does not read a cache another user could write or owns: its digest would be theirs to make', () => {
+    const root = copyOfDist();
+    const file = join(root, 'dist', CODE_CACHE);
+    const forged = forgedCache(root);
+    writeFileSync(file, forged);
+    chmodSync(file, 0o644);
+    expect(trustedCache(file)).toEqual(forged);
+    // The control: from a file only its owner can write, the launcher hands it to V8, which crashes.
+    const control = version(root);
+    expect(control.status).not.toBe(0);
+    for (const mode of [0o666, 0o664]) {
+      chmodSync(file, mode);
+      expect(trustedCache(file)).toBeUndefined();
+      const r = version(root);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe('0.0.0-copy');
+    }
+    chmodSync(file, 0o644);
+    symlinkSync(file, join(root, 'dist', 'link'));
+    expect(trustedCache(join(root, 'dist', 'link'))).toBeUndefined();
+    if (process.getuid?.() === 0) {
+      chownSync(file, 12345, 12345);
+      expect(trustedCache(file)).toBeUndefined();
+      expect(version(root).status).toBe(0);
+    }
   });
 
   it('FLAKEVIRT_CODE_CACHE=0 does not even open the cache (a FIFO there would block the read)', () => {
