@@ -9,7 +9,7 @@
 // (flakevirt's state directories for root are /var/cache/flakevirt and /run/flakevirt, which a
 // build must not touch) and HOME, XDG_CACHE_HOME and XDG_RUNTIME_DIR inside it.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -59,8 +59,13 @@ if (process.argv[2] === '--child') {
       if (r.status !== 0) throw new Error(`code-cache: flakevirt ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stderr}`);
       cache = out;
     }
+    // Copied next to the target, then renamed over it (the temporary directory may be on another
+    // file system); 0644 whatever the umask, since the bin uses no cache group or others can write.
     const target = join(dist, launch.CODE_CACHE);
-    renameSync(cache, target);
+    const next = `${target}.new-${process.pid}`;
+    copyFileSync(cache, next);
+    chmodSync(next, 0o644);
+    renameSync(next, target);
     process.stdout.write(`code-cache: ${target}, ${Math.round(readFileSync(target).length / 1024)} KiB from ${commands.length} commands in ${Date.now() - started} ms\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

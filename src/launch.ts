@@ -22,8 +22,8 @@ export const CODE_CACHE = 'flakevirt.cjs.cache';
  * newline, then V8's data. V8 itself checks only its version, its flags and the source's length, and
  * a damaged cache crashes Node (V8 verifies no checksum outside debug builds): the digest covers both.
  */
-const TAG = 'flakevirt-code-cache 1 ';
-const HEADER = TAG.length + 64 + 1;
+export const CACHE_TAG = 'flakevirt-code-cache 1 ';
+const HEADER = CACHE_TAG.length + 64 + 1;
 
 /** The bundle's parameters besides CommonJS's own: what its `import.meta` stands for (scripts/bundle.mjs defines them). */
 export const WRAPPER = ['(function (exports, require, module, __filename, __dirname, __flakevirtUrl, __flakevirtResolve) {', '\n})'] as const;
@@ -43,9 +43,9 @@ export function compileBundle(file: string, cache: Buffer | undefined): Compiled
   const source = `${WRAPPER[0]}${isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8')}${WRAPPER[1]}`;
   const bundleHash = createHash('sha256').update(WRAPPER.join('')).update(bytes);
   let cachedData: Buffer | undefined;
-  if (cache && cache.length > HEADER && cache.toString('latin1', 0, TAG.length) === TAG) {
+  if (cache && cache.length > HEADER && cache.toString('latin1', 0, CACHE_TAG.length) === CACHE_TAG) {
     const data = cache.subarray(HEADER);
-    if (cache.toString('latin1', TAG.length, HEADER) === `${bundleHash.copy().update(data).digest('hex')}\n`) cachedData = data;
+    if (cache.toString('latin1', CACHE_TAG.length, HEADER) === `${bundleHash.copy().update(data).digest('hex')}\n`) cachedData = data;
   }
   const script = new vm.Script(source, { filename: file, cachedData });
   return { script, bundleHash, rejected: cachedData ? script.cachedDataRejected === true : undefined };
@@ -54,7 +54,7 @@ export function compileBundle(file: string, cache: Buffer | undefined): Compiled
 /** V8's code cache for everything `compiled` has compiled so far, in the cache file's format. */
 export function cacheFileData(compiled: CompiledBundle): Buffer {
   const data = compiled.script.createCachedData();
-  return Buffer.concat([Buffer.from(`${TAG}${compiled.bundleHash.copy().update(data).digest('hex')}\n`, 'latin1'), data]);
+  return Buffer.concat([Buffer.from(`${CACHE_TAG}${compiled.bundleHash.copy().update(data).digest('hex')}\n`, 'latin1'), data]);
 }
 
 /** Runs the compiled bundle as the CommonJS module `file`, with `resolve` standing in for its import.meta.resolve. */

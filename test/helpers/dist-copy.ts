@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUNDLE, CODE_CACHE, WRAPPER } from '../../src/launch.js';
+import { BUNDLE, CACHE_TAG, CODE_CACHE, WRAPPER } from '../../src/launch.js';
 import { REPO_ROOT } from './fixtures.js';
 
 export const DIST = join(REPO_ROOT, 'dist');
@@ -28,5 +28,5 @@ export function forgedCache(root: string): Buffer {
   const data = Buffer.from(built.subarray(built.indexOf(10) + 1));
   for (let i = 64; i < data.length; i += 97) data[i] ^= 0x5a;
   const digest = createHash('sha256').update(WRAPPER.join('')).update(readFileSync(join(root, 'dist', BUNDLE))).update(data).digest('hex');
-  return Buffer.concat([Buffer.from(`flakevirt-code-cache 1 ${digest}\n`, 'latin1'), data]);
+  return Buffer.concat([Buffer.from(`${CACHE_TAG}${digest}\n`, 'latin1'), data]);
 }
