@@ -30,8 +30,8 @@ export const WRAPPER = ['(function (exports, require, module, __filename, __dirn
 
 export interface CompiledBundle {
   script: vm.Script;
-  /** The hash of the wrapper and the bundle's bytes so far, which the cache's digest continues. */
-  bundleHash: Hash;
+  /** The hash of the wrapper and the bundle's bytes so far, which the cache's digest continues (made when first asked for: without a cache nothing needs it). */
+  bundleHash: () => Hash;
   /** true: V8 refused the cache; false: it used it; undefined: there was none, or it was made from another bundle, or damaged. */
   rejected: boolean | undefined;
 }
@@ -41,11 +41,12 @@ export function compileBundle(file: string, cache: Buffer | undefined): Compiled
   const bytes = readFileSync(file);
   // esbuild writes ASCII (scripts/bundle.mjs): decoding it as Latin-1 gives the same string in a third of the time.
   const source = `${WRAPPER[0]}${isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8')}${WRAPPER[1]}`;
-  const bundleHash = createHash('sha256').update(WRAPPER.join('')).update(bytes);
+  let hash: Hash | undefined;
+  const bundleHash = () => (hash ??= createHash('sha256').update(WRAPPER.join('')).update(bytes));
   let cachedData: Buffer | undefined;
   if (cache && cache.length > HEADER && cache.toString('latin1', 0, CACHE_TAG.length) === CACHE_TAG) {
     const data = cache.subarray(HEADER);
-    if (cache.toString('latin1', CACHE_TAG.length, HEADER) === `${bundleHash.copy().update(data).digest('hex')}\n`) cachedData = data;
+    if (cache.toString('latin1', CACHE_TAG.length, HEADER) === `${bundleHash().copy().update(data).digest('hex')}\n`) cachedData = data;
   }
   const script = new vm.Script(source, { filename: file, cachedData });
   return { script, bundleHash, rejected: cachedData ? script.cachedDataRejected === true : undefined };
@@ -54,7 +55,7 @@ export function compileBundle(file: string, cache: Buffer | undefined): Compiled
 /** V8's code cache for everything `compiled` has compiled so far, in the cache file's format. */
 export function cacheFileData(compiled: CompiledBundle): Buffer {
   const data = compiled.script.createCachedData();
-  return Buffer.concat([Buffer.from(`${CACHE_TAG}${compiled.bundleHash.copy().update(data).digest('hex')}\n`, 'latin1'), data]);
+  return Buffer.concat([Buffer.from(`${CACHE_TAG}${compiled.bundleHash().copy().update(data).digest('hex')}\n`, 'latin1'), data]);
 }
 
 /** Runs the compiled bundle as the CommonJS module `file`, with `resolve` standing in for its import.meta.resolve. */

@@ -19,14 +19,25 @@ export function copyOfDist(withCache = true, parent = tmpdir()): string {
   return root;
 }
 
+/** Where V8's data starts in a cache file: after the header line. */
+export function v8DataStart(cache: Buffer): number {
+  return cache.indexOf(10) + 1;
+}
+
+/** A copy of V8's cache data with its payload damaged (its own header kept, so V8 reads on and crashes). */
+export function damagedData(v8Data: Buffer): Buffer {
+  const data = Buffer.from(v8Data);
+  for (let i = 64; i < data.length; i += 97) data[i] ^= 0x5a;
+  return data;
+}
+
 /**
  * A cache file for the bundle in `root`/dist whose digest is right, holding the built cache's V8
- * data with its payload damaged: what anyone who can write the file can make. V8, handed it, crashes.
+ * data damaged: what anyone who can write the file can make. V8, handed it, crashes.
  */
 export function forgedCache(root: string): Buffer {
   const built = readFileSync(join(DIST, CODE_CACHE));
-  const data = Buffer.from(built.subarray(built.indexOf(10) + 1));
-  for (let i = 64; i < data.length; i += 97) data[i] ^= 0x5a;
+  const data = damagedData(built.subarray(v8DataStart(built)));
   const digest = createHash('sha256').update(WRAPPER.join('')).update(readFileSync(join(root, 'dist', BUNDLE))).update(data).digest('hex');
   return Buffer.concat([Buffer.from(`${CACHE_TAG}${digest}\n`, 'latin1'), data]);
 }

@@ -7,7 +7,7 @@ import { chmodSync, chownSync, readFileSync, symlinkSync, writeFileSync } from '
 import { join } from 'node:path';
 import vm from 'node:vm';
 import { BUNDLE, CODE_CACHE, WRAPPER, cacheFileData, compileBundle, trustedCache } from '../../src/launch.js';
-import { DIST, copyOfDist, forgedCache } from '../helpers/dist-copy.js';
+import { DIST, copyOfDist, damagedData, forgedCache, v8DataStart } from '../helpers/dist-copy.js';
 
 function version(root: string, env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), '--version'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
@@ -31,7 +31,7 @@ describe('the launcher and its code cache', () => {
     writeFileSync(file, `${text.slice(0, at)}HAS${text.slice(at + 3)}`, 'latin1');
     const cache = readFileSync(join(root, 'dist', CODE_CACHE));
     // V8 checks only the source's length: the stale cache would be taken, with stale code in it.
-    const v8Data = cache.subarray(cache.indexOf(10) + 1);
+    const v8Data = cache.subarray(v8DataStart(cache));
     const edited = `${WRAPPER[0]}${readFileSync(file, 'latin1')}${WRAPPER[1]}`;
     expect(new vm.Script(edited, { filename: file, cachedData: v8Data }).cachedDataRejected).toBe(false);
     // The launcher compares the digest the cache names and compiles from source instead.
@@ -47,9 +47,9 @@ describe('the launcher and its code cache', () => {
 
     const damaged = copyOfDist();
     const file = join(damaged, 'dist', CODE_CACHE);
-    const cache = readFileSync(file);
-    const header = cache.indexOf(10) + 1;
-    for (let i = header + 64; i < cache.length; i += 97) cache[i] ^= 0x5a;
+    const built = readFileSync(file);
+    const header = v8DataStart(built);
+    const cache = Buffer.concat([built.subarray(0, header), damagedData(built.subarray(header))]);
     writeFileSync(file, cache);
     expect(compileBundle(join(damaged, 'dist', BUNDLE), cache).rejected).toBeUndefined();
     const d = version(damaged);
