@@ -102,6 +102,6 @@ describe.skipIf(skip)('flakevirt build (real nix, offline fixture flakes)', () =
     const r = flakevirt('build', 'n3', '-f', broken);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/n3: .*(error|does not exist)/s);
-    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+    expect(r.stderr).not.toMatch(/at .*\.c?js:\d+/);
   });
 });

@@ -16,7 +16,8 @@ function up(dir: string, file: string): Promise<{ status: number | null; stderr:
     let stderr = '';
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     p.stdout.resume();
-    p.on('exit', (status) => resolve({ status, stderr }));
+    // 'close', not 'exit': the child's last stderr can arrive after its exit event.
+    p.on('close', (status) => resolve({ status, stderr }));
   });
 }
 
